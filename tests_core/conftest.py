@@ -1,0 +1,9 @@
+"""Core tests run without Odoo: the repository root goes on sys.path so that the
+framework-free package imports as ``masterkey_core``."""
+
+import os
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+if ROOT not in sys.path:
+    sys.path.insert(0, ROOT)
