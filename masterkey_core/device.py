@@ -20,8 +20,6 @@ from .codec import canonical, require_token
 from .errors import Expired, InvalidSignature, MalformedInput
 
 SIGNATURE_LEN = 64
-# P-256 group order: r and s must lie in [1, n-1].
-_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
 MAX_SKEW_MS = 120_000
 
 
@@ -43,7 +41,7 @@ def raw_to_der(signature):
         raise MalformedInput("device signature: expected 64 bytes (raw r||s)")
     r = int.from_bytes(signature[:32], "big")
     s = int.from_bytes(signature[32:], "big")
-    if not (0 < r < _ORDER and 0 < s < _ORDER):
+    if not (0 < r < p256.ORDER and 0 < s < p256.ORDER):
         raise InvalidSignature()
     return encode_dss_signature(r, s)
 

@@ -9,6 +9,8 @@ from .errors import InvalidDeviceKey, MalformedInput
 CURVE = ec.SECP256R1
 RAW_PUBLIC_LEN = 65  # 0x04 || X || Y, what WebCrypto's exportKey("raw") gives
 SCALAR_LEN = 32
+# Group order n: scalars and ECDSA r, s must lie in [1, n-1].
+ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
 
 
 def load_public_key(data, field="public key", error=InvalidDeviceKey):
@@ -52,6 +54,8 @@ def private_from_scalar(scalar):
     if not isinstance(scalar, (bytes, bytearray)) or len(scalar) != SCALAR_LEN:
         raise MalformedInput("private scalar: expected 32 bytes")
     value = int.from_bytes(scalar, "big")
+    if not 0 < value < ORDER:
+        raise MalformedInput("private scalar: out of range")
     try:
         return ec.derive_private_key(value, CURVE())
     except ValueError as exc:
