@@ -61,6 +61,7 @@ def seal_for_server(server_pub, *, purpose, request_id, enrolment_id, gen, plain
     Returns (envelope, phone_private_key); the phone keeps the key to open the reply.
     """
     _check_purpose(purpose)
+    require_token(request_id, "request id")
     server_key = p256.load_public_key(server_pub, "server key", MalformedInput)
     phone_key = p256.new_private_key()
     env = _seal(phone_key, server_key, purpose, request_id, enrolment_id, gen, plaintext,
@@ -107,6 +108,7 @@ def open_from_phone(envelope, *, server_private_key, purpose, request_id, enrolm
 
 def seal_for_phone(*, server_private_key, phone_pub, request_id, enrolment_id, gen, plaintext):
     """Server side: seal the rotation delta to the phone key of the request it answers."""
+    require_token(request_id, "request id")
     phone_key = p256.load_public_key(phone_pub, "phone key", MalformedInput)
     server_pub = p256.public_bytes(server_private_key.public_key())
     env = _seal(server_private_key, phone_key, "rotate", request_id, enrolment_id, gen, plaintext,

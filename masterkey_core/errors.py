@@ -100,3 +100,8 @@ class KeyUnavailable(MasterKeyError):
 class PolicyError(MalformedInput):
     code = "policy_error"
     default_message = "Invalid MasterKey policy setting."
+
+
+class RateLimited(MasterKeyError):
+    code = "rate_limited"
+    default_message = "Too many failed attempts. Wait a few minutes and try again."

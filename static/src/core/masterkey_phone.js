@@ -339,9 +339,9 @@ class EphemeralExchange {
 
     /**
      * envelope.open_from_server: checks the reply is a "rotate" envelope for this request and
-     * this phone key, then decrypts it. Returns {plaintext, gen}.
+     * this phone key, at a generation >= minGen, then decrypts it. Returns {plaintext, gen}.
      */
-    async openRotation(envelope, { requestId, enrolmentId }) {
+    async openRotation(envelope, { requestId, enrolmentId, minGen = 0 }) {
         if (!envelope || typeof envelope !== "object" || Array.isArray(envelope)) {
             throw malformed("envelope: expected an object");
         }
@@ -357,6 +357,9 @@ class EphemeralExchange {
         const gen = envelope.gen;
         if (!Number.isSafeInteger(gen) || gen < 0 || gen > MAX_GEN) {
             throw malformed("envelope gen: expected an integer");
+        }
+        if (gen < minGen) {
+            throw malformed("envelope gen: does not move forward");
         }
         const epk = b64urlDecode(envelope.epk, { length: RAW_PUBLIC_LEN, field: "envelope epk" });
         if (!bytesEqual(epk, this.phonePubRaw)) {
@@ -532,7 +535,6 @@ export function indexedDbStore(dbName = "auth_masterkey") {
                     resolve(db);
                 };
                 request.onerror = () => reject(request.error);
-                request.onblocked = () => reject(new Error("IndexedDB open blocked"));
             }).catch((exc) => {
                 dbPromise = null;
                 throw new MasterKeyError("storage_failed", "Could not open the credential storage.", {
@@ -743,7 +745,7 @@ export class PhoneVault {
         requirePurpose(purpose, LOGIN_PURPOSES);
         const record = await this._record(enrolmentId);
         origin = this._checkOrigin(record, origin);
-        const exchange = await EphemeralExchange.create(serverPub);
+        let exchange = await EphemeralExchange.create(serverPub);
         const share = await unwrapShare(record);
         const loginGen = record.gen;
         let envelope;
@@ -755,17 +757,13 @@ export class PhoneVault {
         const { signature, timestampMs } = await deviceSign(record.deviceKey.privateKey, {
             purpose, requestId, enrolmentId, challenge, origin,
         });
-        let finished = false;
         const finish = async (rotationEnvelope) => {
-            if (finished) {
+            if (!exchange) {
                 throw new MasterKeyError("already_finished", "This login was already completed.");
             }
             const { plaintext: delta, gen } = await exchange.openRotation(rotationEnvelope, {
-                requestId, enrolmentId,
+                requestId, enrolmentId, minGen: loginGen + 1,
             });
-            if (gen <= loginGen) {
-                throw malformed("envelope gen: does not move forward");
-            }
             const current = await this._record(enrolmentId);
             if (
                 current.gen !== loginGen ||
@@ -781,7 +779,7 @@ export class PhoneVault {
             const wrappedShare = await wrapShare(current.wrapKey, next, enrolmentId, gen);
             next.fill(0);
             await this._storeCall(() => this.store.put(enrolmentId, { ...current, gen, wrappedShare }));
-            finished = true;
+            exchange = null; // single use: drop the ephemeral private key
             return { gen };
         };
         return { envelope, signature, timestampMs, gen: loginGen, finish };

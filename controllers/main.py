@@ -1,0 +1,304 @@
+"""HTTP endpoints of MasterKey. Thin: parse, call the models, map typed errors to 4xx.
+
+JSON endpoints are plain POST routes answering JSON with a real HTTP status (not JSON-RPC),
+and they require Content-Type: application/json, which a cross-site form cannot send.
+"""
+
+import io
+import json
+import logging
+import secrets
+import time
+
+import qrcode
+import qrcode.image.svg
+from werkzeug.exceptions import BadRequest
+
+from odoo import http
+from odoo.exceptions import AccessDenied
+from odoo.http import request
+
+from odoo.addons.web.controllers.utils import _get_login_redirect_url, ensure_db
+
+from ..masterkey_core import errors
+from ..models import masterkey_settings as settings
+
+_logger = logging.getLogger(__name__)
+BROWSER_COOKIE = "masterkey_browser"
+MAX_BODY = 64 * 1024
+STATUS = {errors.RateLimited: 429, errors.MalformedInput: 400, errors.Expired: 410, errors.Replayed: 409, errors.KeyUnavailable: 503,
+          errors.PolicyError: 412, errors.VerificationFailed: 403}
+
+
+def status_of(exc):
+    for cls in type(exc).__mro__:
+        if cls in STATUS:
+            return STATUS[cls]
+    return 400
+
+
+def json_response(data, status=200):
+    response = request.make_json_response(data, status=status)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def error_response(exc):
+    return json_response({"error": exc.code, "message": exc.message}, status_of(exc))
+
+
+def read_json():
+    httpreq = request.httprequest
+    if httpreq.mimetype != "application/json":
+        raise errors.MalformedInput("Send the request as application/json.")
+    if (httpreq.content_length or 0) > MAX_BODY:
+        raise errors.MalformedInput("The request is too large.")
+    try:
+        data = json.loads(httpreq.get_data(cache=False, as_text=False)[:MAX_BODY + 1] or b"null")
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise errors.MalformedInput("The request is not valid JSON.") from exc
+    if not isinstance(data, dict):
+        raise errors.MalformedInput("The request must be a JSON object.")
+    return data
+
+
+def request_origin():
+    origin = request.httprequest.headers.get("Origin")
+    if not origin:
+        raise errors.MalformedInput("The browser did not send an Origin header.")
+    return origin
+
+
+def browser_secret():
+    return request.httprequest.cookies.get(BROWSER_COOKIE, "")
+
+
+def qr_svg(url):
+    image = qrcode.make(url, image_factory=qrcode.image.svg.SvgPathImage, box_size=12, border=2)
+    buffer = io.BytesIO()
+    image.save(buffer)
+    return buffer.getvalue().decode("utf-8")
+
+
+def requester_info():
+    httpreq = request.httprequest
+    ua = httpreq.user_agent
+    return httpreq.remote_addr, (ua.string or "")[:512]
+
+
+def describe_requester(rec):
+    from werkzeug.user_agent import UserAgent
+    ua = request.httprequest.user_agent_class(rec.requester_agent or "") if hasattr(
+        request.httprequest, "user_agent_class") else UserAgent(rec.requester_agent or "")
+    return {"browser": (getattr(ua, "browser", None) or "unknown browser").title(),
+            "os": (getattr(ua, "platform", None) or "unknown system").title(),
+            "ip": rec.requester_ip or "", "time": rec.create_date.strftime("%Y-%m-%d %H:%M:%S UTC")}
+
+
+class MasterKeyController(http.Controller):
+
+    def _run(self, fn, *, audit_event=None, req_lookup=None):
+        """Run ``fn`` in the request's transaction; on a typed error roll it back, burn the
+        challenge of the request it concerned, write the audit event, and answer 4xx."""
+        try:
+            return json_response(fn())
+        except errors.MasterKeyError as exc:
+            request.env.cr.rollback()
+            rec = req_lookup() if req_lookup else None
+            if rec:
+                rec._burn_challenge()
+            if audit_event:
+                request.env["auth.masterkey.audit"]._record(
+                    audit_event, user=rec.user_id if rec else None, method="masterkey", result="failure",
+                    reason=exc.code, req=rec, enrolment=rec.enrolment_id if rec else None)
+            request.env["auth.masterkey.ratelimit"]._failure(request.httprequest.remote_addr,
+                                                             rec.user_id.login if rec and rec.user_id else None)
+            request.env.cr.commit()
+            _logger.info("auth_masterkey: %s refused: %s", audit_event or "request", exc.code)
+            return error_response(exc)
+
+    def _lookup(self, data, purpose):
+        rid = data.get("rid") if isinstance(data, dict) else None
+        if not isinstance(rid, str) or len(rid) > 64:
+            return None
+        return request.env["auth.masterkey.request"].sudo().search(
+            [("public_id", "=", rid), ("purpose", "=", purpose)], limit=1) or None
+
+    def _guard(self, login=None):
+        request.env["auth.masterkey.ratelimit"]._check(request.httprequest.remote_addr, login)
+
+    # -- workstation / phone: a login request -----------------------------------------------
+    @http.route("/auth_masterkey/login/new", type="http", auth="public", methods=["POST"], csrf=False)
+    def login_new(self):
+        def run():
+            read_json()
+            self._guard()
+            secret = browser_secret() or secrets.token_urlsafe(32)
+            ip, agent = requester_info()
+            ttl = settings.qr_ttl(request.env)
+            rec = request.env["auth.masterkey.request"]._new("login", secret, ttl, ip=ip, agent=agent)
+            request.env["auth.masterkey.audit"]._record("qr_created", method="masterkey", req=rec)
+            base = request.httprequest.url_root.rstrip("/")
+            url = f"{base}/auth_masterkey/phone/approve#rid={rec.public_id}"
+            run.cookie = secret
+            return {"rid": rec.public_id, "match_code": rec.match_code, "expires_in": ttl,
+                    "approve_url": url, "qr_svg": qr_svg(url)}
+        response = self._run(run)
+        if response.status_code == 200:
+            response.set_cookie(BROWSER_COOKIE, run.cookie, httponly=True, samesite="Strict",
+                                secure=request.httprequest.scheme == "https", path="/auth_masterkey")
+        return response
+
+    @http.route("/auth_masterkey/login/status", type="http", auth="public", methods=["POST"], csrf=False)
+    def login_status(self):
+        def run():
+            data = read_json()
+            rec = self._lookup(data, "login")
+            if not rec or not rec._belongs_to_browser(browser_secret()):
+                raise errors.MalformedInput("Unknown or expired request.")
+            state = rec.state
+            if state in ("pending", "scanned") and rec.expires_at < http.request.env.cr.now().replace(tzinfo=None):
+                state = "expired"
+            return {"state": state}
+        return self._run(run)
+
+    @http.route("/auth_masterkey/login/session", type="http", auth="public", methods=["POST"], csrf=False)
+    def login_session(self, rid=None, redirect=None, **kw):
+        ensure_db()
+        origin = request.httprequest.headers.get("Origin")
+        if origin and origin != request.httprequest.host_url.rstrip("/"):
+            raise BadRequest("Cross-origin login refused.")
+        credential = {"type": "masterkey", "login": "", "masterkey_request": rid or "",
+                      "masterkey_browser_secret": browser_secret()}
+        try:
+            auth_info = request.session.authenticate(request.db, credential)
+        except AccessDenied as exc:
+            request.env.cr.rollback()
+            request.env["auth.masterkey.audit"]._record("qr_consume", method="masterkey", result="failure",
+                                                        reason=str(exc.args[0] if exc.args else "denied")[:200])
+            request.env.cr.commit()
+            return request.redirect("/web/login?masterkey_error=1", 303)
+        safe_redirect = redirect if isinstance(redirect, str) and redirect.startswith("/") and not redirect.startswith("//") else None
+        request.params["login_success"] = True
+        return request.redirect(_get_login_redirect_url(auth_info["uid"], safe_redirect), 303)
+
+    # -- phone: answering a login request -----------------------------------------------------
+    @http.route("/auth_masterkey/phone/approve", type="http", auth="public", methods=["GET"], sitemap=False)
+    def phone_approve_page(self, **kw):
+        return request.render("auth_masterkey.phone_approve_page", {"insecure": _insecure_context()})
+
+    @http.route("/auth_masterkey/phone/login/options", type="http", auth="public", methods=["POST"], csrf=False)
+    def phone_login_options(self):
+        data = {}
+
+        def run():
+            data.update(read_json())
+            self._guard()
+            enrolment = request.env["auth.masterkey.enrolment"]._find_active(data.get("enrolment"))
+            if not enrolment:
+                raise errors.VerificationFailed("This phone is not enrolled (or was revoked) on this Odoo.")
+            rec = request.env["auth.masterkey.request"]._locked(data.get("rid"), "login")
+            options = rec._phone_options(enrolment, request_origin())
+            same = rec._belongs_to_browser(browser_secret())
+            options.update(requester=describe_requester(rec), same_browser=same)
+            if not same:
+                options["match_choices"] = _match_choices(rec.match_code)
+            request.env["auth.masterkey.audit"]._record("qr_scanned", user=enrolment.user_id, method="masterkey",
+                                                        req=rec, enrolment=enrolment)
+            return options
+        return self._run(run, audit_event="qr_scanned", req_lookup=lambda: self._lookup(data, "login"))
+
+    @http.route("/auth_masterkey/phone/login/answer", type="http", auth="public", methods=["POST"], csrf=False)
+    def phone_login_answer(self):
+        data = {}
+
+        def run():
+            data.update(read_json())
+            rec = request.env["auth.masterkey.request"]._locked(data.get("rid"), "login")
+            self._guard(rec.user_id.login if rec.user_id else None)
+            approve = data.get("approve") is True
+            reply, recovered = rec._phone_answer(data, request_origin(), approve=approve,
+                                                 same_browser=rec._belongs_to_browser(browser_secret()))
+            request.env["auth.masterkey.audit"]._record(
+                "qr_approved" if approve else "qr_denied", user=rec.user_id, method="masterkey",
+                result="success" if approve else "info", reason="rotation reply lost before" if recovered else "",
+                factors_required=rec.required_factors, factors_passed=rec.passed_factors, req=rec,
+                enrolment=rec.enrolment_id)
+            return {"state": rec.state, "rotation": reply}
+        return self._run(run, audit_event="qr_answer", req_lookup=lambda: self._lookup(data, "login"))
+
+    # -- enrolment ---------------------------------------------------------------------------
+    @http.route("/auth_masterkey/enrol", type="http", auth="user", methods=["GET"], sitemap=False)
+    def enrol_page(self, **kw):
+        if request.session.get("identity-check-last", 0) < time.time() - 10 * 60:
+            return request.redirect("/odoo/action-base.action_res_users_my?masterkey=identity", 303)
+        secret = browser_secret() or secrets.token_urlsafe(32)
+        ip, agent = requester_info()
+        rec, token = request.env["auth.masterkey.request"]._enrol_start(request.env.user, secret, ip, agent)
+        base = request.httprequest.url_root.rstrip("/")
+        url = f"{base}/auth_masterkey/phone/enrol#rid={rec.public_id}&t={token}"
+        response = request.render("auth_masterkey.enrol_page", {
+            "rid": rec.public_id, "qr_svg": qr_svg(url), "enrol_url": url, "ttl": settings.ENROL_TTL,
+            "insecure": _insecure_context()})
+        response.headers["Cache-Control"] = "no-store"
+        response.headers["Referrer-Policy"] = "no-referrer"
+        response.set_cookie(BROWSER_COOKIE, secret, httponly=True, samesite="Strict",
+                            secure=request.httprequest.scheme == "https", path="/auth_masterkey")
+        return response
+
+    @http.route("/auth_masterkey/enrol/status", type="http", auth="user", methods=["POST"], csrf=False)
+    def enrol_status(self):
+        def run():
+            rec = self._lookup(read_json(), "enrol")
+            if not rec or rec.user_id != request.env.user or not rec._belongs_to_browser(browser_secret()):
+                raise errors.MalformedInput("Unknown or expired request.")
+            return {"state": rec.state, "phone": rec.enrolment_id.name if rec.enrolment_id else None}
+        return self._run(run)
+
+    @http.route("/auth_masterkey/phone/enrol", type="http", auth="public", methods=["GET"], sitemap=False)
+    def phone_enrol_page(self, **kw):
+        response = request.render("auth_masterkey.phone_enrol_page", {"insecure": _insecure_context()})
+        response.headers["Referrer-Policy"] = "no-referrer"
+        return response
+
+    @http.route("/auth_masterkey/phone/enrol/options", type="http", auth="public", methods=["POST"], csrf=False)
+    def phone_enrol_options(self):
+        data = {}
+
+        def run():
+            data.update(read_json())
+            self._guard()
+            rec = request.env["auth.masterkey.request"]._locked(data.get("rid"), "enrol")
+            return rec._enrol_options(data.get("token"))
+        return self._run(run, audit_event="enrolment", req_lookup=lambda: self._lookup(data, "enrol"))
+
+    @http.route("/auth_masterkey/phone/enrol/finish", type="http", auth="public", methods=["POST"], csrf=False)
+    def phone_enrol_finish(self):
+        data = {}
+
+        def run():
+            data.update(read_json())
+            self._guard()
+            rec = request.env["auth.masterkey.request"]._locked(data.get("rid"), "enrol")
+            enrolment = rec._enrol_finish(data.get("token"), data, request_origin())
+            request.env["auth.masterkey.audit"]._record("enrolment_created", user=rec.user_id, method="masterkey",
+                                                        result="success", req=rec, enrolment=enrolment,
+                                                        factors_passed=3 if enrolment.has_biometric else 2)
+            return {"enrolment": enrolment.public_id, "label": enrolment.name, "user": rec.user_id.name,
+                    "biometric": enrolment.has_biometric}
+        return self._run(run, audit_event="enrolment", req_lookup=lambda: self._lookup(data, "enrol"))
+
+
+def _match_choices(code):
+    """The right code among two decoys, in random order (number matching on the phone)."""
+    choices = {code}
+    while len(choices) < 3:
+        choices.add(f"{secrets.randbelow(90) + 10}")
+    return sorted(choices, key=lambda _c: secrets.randbelow(1000))
+
+
+def _insecure_context():
+    """WebCrypto and WebAuthn need https, except on localhost."""
+    httpreq = request.httprequest
+    host = (httpreq.host or "").split(":")[0]
+    return httpreq.scheme != "https" and host not in ("localhost", "127.0.0.1", "[::1]")
