@@ -12,6 +12,7 @@ import time
 
 import qrcode
 import qrcode.image.svg
+from markupsafe import Markup
 from werkzeug.exceptions import BadRequest
 
 from odoo import http
@@ -238,7 +239,8 @@ class MasterKeyController(http.Controller):
         base = request.httprequest.url_root.rstrip("/")
         url = f"{base}/auth_masterkey/phone/enrol#rid={rec.public_id}&t={token}"
         response = request.render("auth_masterkey.enrol_page", {
-            "rid": rec.public_id, "qr_svg": qr_svg(url), "enrol_url": url, "ttl": settings.ENROL_TTL,
+            # the SVG is built by the qrcode package from our own URL
+            "rid": rec.public_id, "qr_svg": Markup(qr_svg(url)), "enrol_url": url, "ttl": settings.ENROL_TTL,
             "insecure": _insecure_context()})
         response.headers["Cache-Control"] = "no-store"
         response.headers["Referrer-Policy"] = "no-referrer"

@@ -5,9 +5,21 @@ const $ = (id) => document.getElementById(id);
 const POLL_MS = 500;
 const errorBox = $("masterkey_error");
 
-function submitSession(rid) {
-    const form = $("masterkey_session_form");
-    form.querySelector("input[name=rid]").value = rid;
+/** Posts the approved request id to Odoo's session endpoint (a top-level form, since the
+ *  login page's own form cannot contain another one). */
+export function submitSession(rid) {
+    const form = document.createElement("form");
+    form.method = "post";
+    form.action = "/auth_masterkey/login/session";
+    const fields = { rid, redirect: new URLSearchParams(window.location.search).get("redirect") || "" };
+    for (const [name, value] of Object.entries(fields)) {
+        const input = document.createElement("input");
+        input.type = "hidden";
+        input.name = name;
+        input.value = value;
+        form.appendChild(input);
+    }
+    document.body.appendChild(form);
     form.submit();
 }
 
