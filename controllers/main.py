@@ -18,6 +18,7 @@ from werkzeug.exceptions import BadRequest
 from odoo import http
 from odoo.exceptions import AccessDenied
 from odoo.http import request
+from odoo.tools._vendor.useragents import UserAgent  # werkzeug 2.2 no longer parses user agents
 
 from odoo.addons.web.controllers.utils import _get_login_redirect_url, ensure_db
 
@@ -27,8 +28,8 @@ from ..models import masterkey_settings as settings
 _logger = logging.getLogger(__name__)
 BROWSER_COOKIE = "masterkey_browser"
 MAX_BODY = 64 * 1024
-STATUS = {errors.RateLimited: 429, errors.MalformedInput: 400, errors.Expired: 410, errors.Replayed: 409, errors.KeyUnavailable: 503,
-          errors.PolicyError: 412, errors.VerificationFailed: 403}
+STATUS = {errors.RateLimited: 429, errors.MalformedInput: 400, errors.Expired: 410, errors.Replayed: 409,
+          errors.KeyUnavailable: 503, errors.PolicyError: 412, errors.VerificationFailed: 403}
 
 
 def status_of(exc):
@@ -88,9 +89,7 @@ def requester_info():
 
 
 def describe_requester(rec):
-    from werkzeug.user_agent import UserAgent
-    ua = request.httprequest.user_agent_class(rec.requester_agent or "") if hasattr(
-        request.httprequest, "user_agent_class") else UserAgent(rec.requester_agent or "")
+    ua = UserAgent(rec.requester_agent or "")
     return {"browser": (getattr(ua, "browser", None) or "unknown browser").title(),
             "os": (getattr(ua, "platform", None) or "unknown system").title(),
             "ip": rec.requester_ip or "", "time": rec.create_date.strftime("%Y-%m-%d %H:%M:%S UTC")}
@@ -179,7 +178,8 @@ class MasterKeyController(http.Controller):
                                                         reason=str(exc.args[0] if exc.args else "denied")[:200])
             request.env.cr.commit()
             return request.redirect("/web/login?masterkey_error=1", 303)
-        safe_redirect = redirect if isinstance(redirect, str) and redirect.startswith("/") and not redirect.startswith("//") else None
+        local = isinstance(redirect, str) and redirect.startswith("/") and not redirect.startswith(("//", "/\\"))
+        safe_redirect = redirect if local else None
         request.params["login_success"] = True
         return request.redirect(_get_login_redirect_url(auth_info["uid"], safe_redirect), 303)
 
@@ -240,7 +240,7 @@ class MasterKeyController(http.Controller):
         url = f"{base}/auth_masterkey/phone/enrol#rid={rec.public_id}&t={token}"
         response = request.render("auth_masterkey.enrol_page", {
             # the SVG is built by the qrcode package from our own URL
-            "rid": rec.public_id, "qr_svg": Markup(qr_svg(url)), "enrol_url": url, "ttl": settings.ENROL_TTL,
+            "rid": rec.public_id, "qr_svg": Markup(qr_svg(url)),  # noqa: S704 "enrol_url": url, "ttl": settings.ENROL_TTL,
             "insecure": _insecure_context()})
         response.headers["Cache-Control"] = "no-store"
         response.headers["Referrer-Policy"] = "no-referrer"

@@ -6,7 +6,7 @@ GENESIS = "0" * 64
 
 
 def row_hash(prev_hash, payload):
-    return hashlib.sha256(f"auth_masterkey/v1/audit\n{prev_hash}\n{payload}".encode("utf-8")).hexdigest()
+    return hashlib.sha256(f"auth_masterkey/v1/audit\n{prev_hash}\n{payload}".encode()).hexdigest()
 
 
 def verify_chain(rows, start=GENESIS):

@@ -78,7 +78,7 @@ class KeyRing:
 
 
 def _aad(key_id, context):
-    return f"auth_masterkey/v1/kek\n{key_id}\n{context}".encode("utf-8")
+    return f"auth_masterkey/v1/kek\n{key_id}\n{context}".encode()
 
 
 def _split(token):

@@ -10,7 +10,7 @@ import json
 import logging
 
 from odoo import _, api, fields, models
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import AccessError
 from odoo.http import request
 
 from ..masterkey_core.audit_chain import GENESIS, row_hash, verify_chain
@@ -95,7 +95,7 @@ class MasterKeyAudit(models.Model):
 
     @api.model
     def action_verify_integrity(self):
-        self.env.cr.execute(f"SELECT id, prev_hash, row_hash, {', '.join(HASHED_FIELDS)} "
+        self.env.cr.execute(f"SELECT id, prev_hash, row_hash, {', '.join(HASHED_FIELDS)} "  # noqa: S608 - constant names
                             "FROM auth_masterkey_audit ORDER BY id")
         rows = ({"id": r[0], "prev_hash": r[1], "row_hash": r[2],
                  "payload": self._hash_payload(dict(zip(HASHED_FIELDS, r[3:])))}

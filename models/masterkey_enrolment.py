@@ -8,7 +8,6 @@ from odoo.exceptions import AccessError, UserError
 
 from ..masterkey_core import challenge, shares, webauthn
 from ..masterkey_core.codec import b64url_decode, b64url_encode
-from . import masterkey_settings
 
 _logger = logging.getLogger(__name__)
 SECRET_FIELDS = ("verifier", "share_current", "share_pending", "share_superseded", "device_public_key",

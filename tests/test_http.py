@@ -1,0 +1,147 @@
+import json
+
+from odoo.tests import HttpCase, tagged
+
+from .common import SoftPhone
+
+
+@tagged("post_install", "-at_install")
+class TestEndpoints(HttpCase):
+
+    def setUp(self):
+        super().setUp()
+        # many refused requests from one address in these tests: lockout is tested on its own
+        self.env["ir.config_parameter"].sudo().set_param("auth_masterkey.lockout_failures", "1000")
+
+    def post(self, path, body=None, raw=None, content_type="application/json", headers=None):
+        data = raw if raw is not None else json.dumps(body if body is not None else {})
+        return self.url_open(path, data=data, headers={"Content-Type": content_type, **(headers or {})},
+                             allow_redirects=False)
+
+    def assert_error(self, response, status, code=None):
+        self.assertEqual(response.status_code, status, response.text[:300])
+        payload = response.json()
+        self.assertIn("message", payload)
+        self.assertNotIn("Traceback", response.text)
+        if code:
+            self.assertEqual(payload["error"], code)
+
+    def test_login_new_and_status(self):
+        response = self.post("/auth_masterkey/login/new")
+        self.assertEqual(response.status_code, 200)
+        data = response.json()
+        self.assertIn("<svg", data["qr_svg"])
+        self.assertEqual(len(data["match_code"]), 2)
+        status = self.post("/auth_masterkey/login/status", {"rid": data["rid"]})
+        self.assertEqual(status.json(), {"state": "pending"})
+
+    def test_bad_input_is_4xx_json(self):
+        self.assert_error(self.post("/auth_masterkey/login/new", raw="{}", content_type="text/plain"), 400)
+        self.assert_error(self.post("/auth_masterkey/login/status", raw="not json"), 400, "malformed_input")
+        self.assert_error(self.post("/auth_masterkey/login/status", raw="[1]"), 400)
+        self.assert_error(self.post("/auth_masterkey/login/status", {"rid": "x" * 500}), 400)
+        self.assert_error(self.post("/auth_masterkey/login/status", {"rid": "nonexistent-request"}), 400)
+        self.assert_error(self.post("/auth_masterkey/phone/login/options", {"rid": 5, "enrolment": None}), 403)
+        self.assert_error(self.post("/auth_masterkey/phone/login/answer", {"rid": "nonexistent-request"}), 400)
+        self.assert_error(self.post("/auth_masterkey/phone/enrol/options", {"rid": "nonexistent-request", "token": 1}), 400)
+        self.assert_error(self.post("/auth_masterkey/login/status", raw="{" + " " * 70000 + "}"), 400)
+
+    def test_status_of_another_browsers_request(self):
+        rid = self.post("/auth_masterkey/login/new").json()["rid"]
+        self.opener.cookies.clear()
+        self.assert_error(self.post("/auth_masterkey/login/status", {"rid": rid}), 400)
+
+    def test_session_with_unknown_request_goes_back_to_login(self):
+        response = self.url_open("/auth_masterkey/login/session", data={"rid": "nonexistent"}, allow_redirects=False)
+        self.assertEqual(response.status_code, 303)
+        self.assertIn("/web/login?masterkey_error=1", response.headers["Location"])
+
+    def test_enrol_page_needs_identity_check(self):
+        self.authenticate("admin", "admin")
+        response = self.url_open("/auth_masterkey/enrol", allow_redirects=False)
+        self.assertEqual(response.status_code, 303)
+        self.assertNotIn("/auth_masterkey/enrol", response.headers["Location"])
+
+    def test_login_page_offers_phone_login(self):
+        page = self.url_open("/web/login").text
+        self.assertIn("masterkey_qr_login", page)
+        self.assertIn("/auth_masterkey/static/src/pages/login_page.js", page)
+
+    def test_lockout_answers_429(self):
+        self.env["ir.config_parameter"].sudo().set_param("auth_masterkey.lockout_failures", "3")
+        for _ in range(3):
+            self.assert_error(self.post("/auth_masterkey/phone/login/options", {"rid": "nope-nope", "enrolment": "x"}),
+                              403)
+        self.assert_error(self.post("/auth_masterkey/login/new"), 429, "rate_limited")
+        # password login from the same address is refused too, without revealing anything
+        page = self.url_open("/web/login", data={"login": "admin", "password": "admin", "csrf_token": "x"})
+        self.assertNotIn("/odoo/action", page.url)
+
+    def enrol_admin(self, origin):
+        icp = self.env["ir.config_parameter"].sudo()
+        icp.set_param("web.base.url", origin)
+        icp.set_param("auth_masterkey.rp_id", "127.0.0.1")
+        phone = SoftPhone(origin=origin, rp_id="127.0.0.1")
+        rec, token = self.env["auth.masterkey.request"]._enrol_start(self.env.ref("base.user_admin"), "ws")
+        options = self.post("/auth_masterkey/phone/enrol/options", {"rid": rec.public_id, "token": token},
+                            headers={"Origin": origin}).json()
+        finish = self.post("/auth_masterkey/phone/enrol/finish",
+                           {"rid": rec.public_id, "token": token, **phone.enrol_payload(options)},
+                           headers={"Origin": origin})
+        self.assertEqual(finish.status_code, 200, finish.text)
+        return phone
+
+    def test_failed_answer_burns_the_challenge(self):
+        origin = self.base_url()
+        phone = self.enrol_admin(origin)
+        self.opener.cookies.clear()
+        new = self.post("/auth_masterkey/login/new").json()
+        self.opener.cookies.clear()  # the phone is another browser: number matching applies
+        opts = self.post("/auth_masterkey/phone/login/options", {"rid": new["rid"], "enrolment": phone.enrolment_id},
+                         headers={"Origin": origin}).json()
+        self.assertFalse(opts["same_browser"])
+        self.assertIn(new["match_code"], opts["match_choices"])
+        wrong = next(c for c in opts["match_choices"] if c != new["match_code"])
+        answer = self.post("/auth_masterkey/phone/login/answer",
+                           {"rid": new["rid"], **phone.answer_payload(opts, match_code=wrong)}, headers={"Origin": origin})
+        self.assert_error(answer, 403, "verification_failed")
+        again = self.post("/auth_masterkey/phone/login/answer",
+                          {"rid": new["rid"], **phone.answer_payload(opts, match_code=new["match_code"])},
+                          headers={"Origin": origin})
+        self.assert_error(again, 409, "replayed")
+        failures = self.env["auth.masterkey.audit"].search([("request_ref", "=", new["rid"]), ("result", "=", "failure")])
+        self.assertTrue(failures)
+
+    def test_full_login_over_http(self):
+        icp = self.env["ir.config_parameter"].sudo()
+        icp.set_param("web.base.url", self.base_url())
+        origin = self.base_url()
+        user = self.env.ref("base.user_admin")
+        Request = self.env["auth.masterkey.request"]
+        phone = SoftPhone(origin=origin, rp_id="127.0.0.1")
+        icp.set_param("auth_masterkey.rp_id", "127.0.0.1")
+        rec, token = Request._enrol_start(user, "ws")
+        options = self.post("/auth_masterkey/phone/enrol/options", {"rid": rec.public_id, "token": token},
+                            headers={"Origin": origin}).json()
+        finish = self.post("/auth_masterkey/phone/enrol/finish",
+                           {"rid": rec.public_id, "token": token, **phone.enrol_payload(options)},
+                           headers={"Origin": origin})
+        self.assertEqual(finish.status_code, 200, finish.text)
+        new = self.post("/auth_masterkey/login/new").json()
+        opts = self.post("/auth_masterkey/phone/login/options", {"rid": new["rid"], "enrolment": phone.enrolment_id},
+                         headers={"Origin": origin}).json()
+        self.assertTrue(opts["same_browser"])
+        answer = self.post("/auth_masterkey/phone/login/answer", {"rid": new["rid"], **phone.answer_payload(opts)},
+                           headers={"Origin": origin})
+        self.assertEqual(answer.status_code, 200, answer.text)
+        phone.apply_rotation(answer.json()["rotation"], new["rid"])
+        # replaying the same answer is refused
+        replay = self.post("/auth_masterkey/phone/login/answer", {"rid": new["rid"], **phone.answer_payload(opts)},
+                           headers={"Origin": origin})
+        self.assert_error(replay, 409, "replayed")
+        session = self.url_open("/auth_masterkey/login/session", data={"rid": new["rid"]}, allow_redirects=False)
+        self.assertEqual(session.status_code, 303)
+        self.assertIn("/odoo", session.headers["Location"])
+        info = self.url_open("/web/session/get_session_info", data=json.dumps({"jsonrpc": "2.0", "params": {}}),
+                             headers={"Content-Type": "application/json"}).json()["result"]
+        self.assertEqual(info["uid"], user.id)
