@@ -17,6 +17,9 @@
         "views/login_templates.xml",
         "views/phone_templates.xml",
     ],
+    "assets": {
+        "web.assets_backend": ["auth_masterkey/static/src/idle/idle_service.js"],
+    },
     "installable": True,
     "application": False,
 }

@@ -304,3 +304,24 @@ def _insecure_context():
     httpreq = request.httprequest
     host = (httpreq.host or "").split(":")[0]
     return httpreq.scheme != "https" and host not in ("localhost", "127.0.0.1", "[::1]")
+
+
+class MasterKeyActivityController(http.Controller):
+
+    @http.route("/auth_masterkey/activity", type="http", auth="user", methods=["POST"], csrf=False)
+    def activity(self):
+        """The web client's ping. ``active: true`` after keyboard/pointer/touch input records
+        activity; ``active: false`` only asks how long is left (it is not activity)."""
+        try:
+            data = read_json()
+        except errors.MasterKeyError as exc:
+            return error_response(exc)
+        Activity = request.env["auth.masterkey.session.activity"].sudo()
+        identifier = request.session.sid[:42]
+        if data.get("active") is True:
+            Activity._touch(identifier, request.session.uid, force=True)
+        timeout = Activity._timeout_seconds(request.session.uid)
+        state = Activity._state(identifier)
+        idle_for = state[0] if state else 0
+        return json_response({"timeout": timeout, "remaining": (timeout - idle_for) if timeout else None,
+                              "warning": 60})

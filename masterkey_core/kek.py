@@ -10,6 +10,8 @@ configured, a KEK is derived from ``database.secret``: then a database dump alon
 both the ciphertext and the key, which the addon reports loudly.
 """
 
+import hashlib
+import hmac
 import os
 import re
 
@@ -69,6 +71,21 @@ class KeyRing:
             return AESGCM(self._keys[key_id]).decrypt(nonce, ct, _aad(key_id, context))
         except InvalidTag as exc:
             raise VerificationFailed("A stored credential failed its integrity check.") from exc
+
+    def sign(self, message, purpose):
+        """HMAC-SHA256 under a subkey of the active KEK: ``<key id>.<mac hex>``."""
+        return f"{self.active_id}.{self._mac(self.active_id, message, purpose)}"
+
+    def verify_signature(self, message, purpose, signature):
+        key_id, _sep, mac = str(signature or "").partition(".")
+        if key_id not in self._keys:
+            return False
+        return hmac.compare_digest(mac, self._mac(key_id, message, purpose))
+
+    def _mac(self, key_id, message, purpose):
+        subkey = HKDF(algorithm=hashes.SHA256(), length=32, salt=b"auth_masterkey/v1/mac",
+                      info=purpose.encode("utf-8")).derive(self._keys[key_id])
+        return hmac.new(subkey, message.encode("utf-8"), hashlib.sha256).hexdigest()
 
     def key_id_of(self, token):
         return _split(token)[0]

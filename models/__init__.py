@@ -1,4 +1,4 @@
 from . import (
-    masterkey_audit, masterkey_enrolment, masterkey_request, masterkey_enrolment_flow, masterkey_ratelimit,
-    res_config_settings, res_users,
+    ir_http, masterkey_audit, masterkey_enrolment, masterkey_request, masterkey_enrolment_flow, masterkey_ratelimit,
+    masterkey_session_activity, res_config_settings, res_users,
 )

@@ -9,11 +9,14 @@ import hashlib
 import json
 import logging
 
+from psycopg2.extras import execute_values
+
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError
 from odoo.http import request
 
 from ..masterkey_core.audit_chain import GENESIS, row_hash, verify_chain
+from . import masterkey_settings as settings
 
 _logger = logging.getLogger(__name__)
 CHAIN_LOCK = 7_311_805_519  # pg_advisory_xact_lock key: one writer of the chain at a time
@@ -49,24 +52,50 @@ class MasterKeyAudit(models.Model):
     def _record(self, event, *, user=None, login=None, method=None, result="info", reason=None,
                 factors_required=0, factors_passed=0, req=None, enrolment=None):
         """Append an event. Never takes secrets: callers pass codes and references only."""
-        httpreq = request.httprequest if request else None
-        sid = request.session.sid if request and request.session else ""
-        values = {
-            "event": event, "event_time": fields.Datetime.now(), "user_id": user.id if user else False,
-            "login": (login or (user.login if user else "") or "")[:128], "method": method or "",
-            "factors_required": factors_required or 0, "factors_passed": factors_passed or 0,
-            "result": result, "reason": (reason or "")[:256],
-            "ip": (httpreq.remote_addr if httpreq else "") or "",
-            "user_agent": ((httpreq.user_agent.string if httpreq else "") or "")[:256],
-            "session_hash": hashlib.sha256(sid.encode()).hexdigest()[:32] if sid else "",
+        return self._record_many([{
+            "event": event, "user_id": user.id if user else False,
+            "login": login or (user.login if user else ""), "method": method, "result": result, "reason": reason,
+            "factors_required": factors_required, "factors_passed": factors_passed,
             "request_ref": req.public_id if req else "", "enrolment_ref": enrolment.public_id if enrolment else "",
-        }
+        }])
+
+    @api.model
+    def _record_many(self, events):
+        """Append events in one INSERT (the idle cron ends thousands of sessions at once).
+
+        Each event may name ``session_ref`` (a session identifier); by default the current
+        request's session, IP and user agent are recorded.
+        """
+        httpreq = request.httprequest if request else None
+        sid = (request.session.sid or "")[:42] if request and request.session else ""
+        now = fields.Datetime.now()
+        rows = []
+        for event in events:
+            session = event.get("session_ref", sid)
+            rows.append({
+                "event": event["event"], "event_time": now, "user_id": event.get("user_id") or False,
+                "login": (event.get("login") or "")[:128], "method": event.get("method") or "",
+                "factors_required": event.get("factors_required") or 0, "factors_passed": event.get("factors_passed") or 0,
+                "result": event.get("result") or "info", "reason": (event.get("reason") or "")[:256],
+                "ip": event.get("ip", httpreq.remote_addr if httpreq else "") or "",
+                "user_agent": (event.get("user_agent", httpreq.user_agent.string if httpreq else "") or "")[:256],
+                "session_hash": hashlib.sha256(session.encode()).hexdigest()[:32] if session else "",
+                "request_ref": event.get("request_ref") or "", "enrolment_ref": event.get("enrolment_ref") or "",
+            })
         self.env.cr.execute("SELECT pg_advisory_xact_lock(%s)", (CHAIN_LOCK,))
         self.env.cr.execute("SELECT row_hash FROM auth_masterkey_audit ORDER BY id DESC LIMIT 1")
-        row = self.env.cr.fetchone()
-        values["prev_hash"] = row[0] if row else GENESIS
-        values["row_hash"] = row_hash(values["prev_hash"], self._hash_payload(values))
-        return super(MasterKeyAudit, self.sudo().with_context(masterkey_audit_insert=True)).create(values)
+        last = self.env.cr.fetchone()
+        prev = last[0] if last else GENESIS
+        for row in rows:
+            row["prev_hash"] = prev
+            row["row_hash"] = prev = row_hash(prev, self._hash_payload(row))
+        columns = list(rows[0])
+        inserted = execute_values(self.env.cr._obj, f"""
+            INSERT INTO auth_masterkey_audit ({", ".join(columns)}, create_uid, write_uid, create_date, write_date)
+            VALUES %s RETURNING id""",  # noqa: S608 - constant column names
+            [[(row[c] or None) if c == "user_id" else row[c] for c in columns] + [self.env.uid, self.env.uid, now, now]
+             for row in rows], page_size=len(rows) or 1, fetch=True)
+        return self.browse([r[0] for r in inserted])
 
     @staticmethod
     def _hash_payload(values):
@@ -100,13 +129,53 @@ class MasterKeyAudit(models.Model):
         rows = ({"id": r[0], "prev_hash": r[1], "row_hash": r[2],
                  "payload": self._hash_payload(dict(zip(HASHED_FIELDS, r[3:])))}
                 for r in self.env.cr.fetchall())
-        problems = verify_chain(rows, start=self._checkpoint_hash())
+        start, _last_id, checkpoint_problem = self._checkpoint()
+        problems = ([checkpoint_problem] if checkpoint_problem else []) + verify_chain(rows, start=start)
         message = (_("Audit log intact.") if not problems
                    else _("Audit log tampering detected: %s", "; ".join(problems[:20])))
         return {"type": "ir.actions.client", "tag": "display_notification",
                 "params": {"title": _("Integrity check"), "message": message,
                            "type": "success" if not problems else "danger", "sticky": bool(problems)}}
 
+    # -- retention ----------------------------------------------------------------------
+    CHECKPOINT_PARAM = "auth_masterkey.audit_checkpoint"
+
+    @api.model
+    def _checkpoint(self):
+        """(hash the remaining chain starts from, last purged id, problem or None)."""
+        raw = self.env["ir.config_parameter"].sudo().get_param(self.CHECKPOINT_PARAM)
+        if not raw:
+            return GENESIS, 0, None
+        try:
+            data = json.loads(raw)
+            message = f"{data['hash']}:{data['last_id']}"
+            ok = settings.keyring(self.env).verify_signature(message, "audit-checkpoint", data["sig"])
+        except (ValueError, KeyError, TypeError):
+            ok, data = False, {"hash": GENESIS, "last_id": 0}
+        return data["hash"], data["last_id"], None if ok else "the retention checkpoint is not signed by this server"
+
     @api.model
     def _checkpoint_hash(self):
-        return self.env["ir.config_parameter"].sudo().get_param("auth_masterkey.audit_checkpoint") or GENESIS
+        return self._checkpoint()[0]
+
+    @api.model
+    def _cron_purge(self):
+        """Deletes events past the retention period; a signed checkpoint keeps the rest verifiable."""
+        days = int(self.env["ir.config_parameter"].sudo().get_param("auth_masterkey.audit_retention_days", 365) or 0)
+        if days <= 0:
+            return 0
+        self.env.cr.execute("SELECT pg_advisory_xact_lock(%s)", (CHAIN_LOCK,))
+        self.env.cr.execute("""SELECT id, row_hash FROM auth_masterkey_audit
+                                WHERE event_time < (now() at time zone 'UTC') - make_interval(days => %s)
+                                ORDER BY id DESC LIMIT 1""", (days,))
+        last = self.env.cr.fetchone()
+        if not last:
+            return 0
+        self.env.cr.execute("DELETE FROM auth_masterkey_audit WHERE id <= %s", (last[0],))
+        purged = self.env.cr.rowcount
+        message = f"{last[1]}:{last[0]}"
+        self.env["ir.config_parameter"].sudo().set_param(self.CHECKPOINT_PARAM, json.dumps({
+            "hash": last[1], "last_id": last[0],
+            "sig": settings.keyring(self.env).sign(message, "audit-checkpoint")}))
+        self._record("audit_purged", result="info", reason=f"{purged} event(s) older than {days} days")
+        return purged

@@ -48,3 +48,16 @@ def test_bad_tokens(token):
     ring = kek.KeyRing.from_config(kek.generate_config_value("k1"))
     with pytest.raises(errors.MalformedInput):
         ring.open(token, "c")
+
+
+def test_signatures_survive_key_rotation_and_detect_changes():
+    old = kek.generate_config_value("k1")
+    ring = kek.KeyRing.from_config(old)
+    sig = ring.sign("checkpoint:abc", "audit")
+    assert ring.verify_signature("checkpoint:abc", "audit", sig)
+    assert not ring.verify_signature("checkpoint:abd", "audit", sig)
+    assert not ring.verify_signature("checkpoint:abc", "other", sig)
+    rotated = kek.KeyRing.from_config(kek.generate_config_value("k2") + "," + old)
+    assert rotated.verify_signature("checkpoint:abc", "audit", sig)
+    assert not kek.KeyRing.from_config(kek.generate_config_value("k3")).verify_signature("checkpoint:abc", "audit", sig)
+    assert not ring.verify_signature("checkpoint:abc", "audit", None)

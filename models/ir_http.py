@@ -1,0 +1,65 @@
+"""Enforces the idle timeout on every request of a logged-in session (between cron runs)."""
+
+import logging
+from urllib.parse import quote
+
+import werkzeug.exceptions
+
+from odoo import models
+from odoo.http import SessionExpiredException, request, root
+
+from ..masterkey_core import idle
+
+_logger = logging.getLogger(__name__)
+
+
+class IrHttp(models.AbstractModel):
+    _inherit = "ir.http"
+
+    @classmethod
+    def _authenticate(cls, endpoint):
+        super()._authenticate(endpoint)
+        session = request.session
+        # Only cookie sessions: API keys and anonymous visitors are never idle-logged-out.
+        if session.uid is None or not session.sid or not request.db:
+            return
+        cls._masterkey_check_idle(endpoint)
+
+    @classmethod
+    def _masterkey_check_idle(cls, endpoint):
+        env = request.env(su=True)
+        Activity = env["auth.masterkey.session.activity"]
+        identifier = request.session.sid[:42]
+        uid = request.session.uid
+        timeout = Activity._timeout_seconds(uid)
+        state = Activity._state(identifier)
+        httpreq = request.httprequest
+        if timeout and state and (state[1] or state[0] > timeout):
+            cls._masterkey_end_session(identifier, uid, endpoint)
+        if timeout or state is None:
+            page_load = idle.is_page_load(httpreq.method, httpreq.path, endpoint.routing.get("type"))
+            if state is None or page_load:
+                cls._masterkey_write(lambda e: e["auth.masterkey.session.activity"]._touch(identifier, uid))
+
+    @classmethod
+    def _masterkey_write(cls, fn):
+        """Writes on a cursor of their own, committed even if the request later fails. A
+        read-only request (background RPC) writes nothing: its activity does not count, and
+        an idle session it meets is still deleted from the session store, its log rows are
+        then written by the next cron run."""
+        if request.env.cr.readonly:
+            return
+        with request.env.registry.cursor() as cr:
+            fn(request.env(cr=cr, su=True))
+
+    @classmethod
+    def _masterkey_end_session(cls, identifier, uid, endpoint):
+        root.session_store.delete_from_identifiers([identifier])
+        cls._masterkey_write(lambda e: e["auth.masterkey.session.activity"]._end_sessions([(identifier, uid)]))
+        request.session.logout(keep_db=True)
+        _logger.info("auth_masterkey: session of user #%s ended after inactivity", uid)
+        httpreq = request.httprequest
+        if endpoint.routing.get("type") == "http" and httpreq.method == "GET":
+            target = "/web/login?masterkey_idle=1&redirect=" + quote(httpreq.full_path, safe="")
+            werkzeug.exceptions.abort(request.redirect(target, 303))
+        raise SessionExpiredException("Session ended after inactivity")
