@@ -6,6 +6,7 @@ and they require Content-Type: application/json, which a cross-site form cannot 
 
 import io
 import json
+from urllib.parse import quote
 import logging
 import secrets
 import time
@@ -76,9 +77,11 @@ def browser_secret():
 
 
 def qr_svg(url):
-    image = qrcode.make(url, image_factory=qrcode.image.svg.SvgPathImage, box_size=12, border=2)
+    # A fixed mask skips qrcode's search over eight masks: half the cost, still scannable.
+    code = qrcode.QRCode(image_factory=qrcode.image.svg.SvgPathImage, box_size=12, border=2, mask_pattern=0)
+    code.add_data(url)
     buffer = io.BytesIO()
-    image.save(buffer)
+    code.make_image().save(buffer)
     return buffer.getvalue().decode("utf-8")
 
 
@@ -107,12 +110,20 @@ class MasterKeyController(http.Controller):
             rec = req_lookup() if req_lookup else None
             if rec:
                 rec._burn_challenge()
+                if isinstance(exc, errors.WrongMatchCode):
+                    rec.state = "denied"  # one pick only: no guessing among the three
+                if isinstance(exc, errors.ENROLMENT_COMPROMISED) and rec.enrolment_id:
+                    request.env["auth.masterkey.audit"]._record(
+                        "clone_suspected", user=rec.user_id, method="masterkey", result="failure", reason=exc.code,
+                        req=rec, enrolment=rec.enrolment_id)
+                    rec.enrolment_id.sudo().action_revoke()
             if audit_event:
                 request.env["auth.masterkey.audit"]._record(
                     audit_event, user=rec.user_id if rec else None, method="masterkey", result="failure",
                     reason=exc.code, req=rec, enrolment=rec.enrolment_id if rec else None)
-            request.env["auth.masterkey.ratelimit"]._failure(request.httprequest.remote_addr,
-                                                             rec.user_id.login if rec and rec.user_id else None)
+            if status_of(exc) not in (429, 503):  # our own outage is not the client's failure
+                request.env["auth.masterkey.ratelimit"]._failure(request.httprequest.remote_addr,
+                                                                 rec.user_id.login if rec and rec.user_id else None)
             request.env.cr.commit()
             _logger.info("auth_masterkey: %s refused: %s", audit_event or "request", exc.code)
             return error_response(exc)
@@ -131,7 +142,7 @@ class MasterKeyController(http.Controller):
     @http.route("/auth_masterkey/login/new", type="http", auth="public", methods=["POST"], csrf=False)
     def login_new(self):
         def run():
-            read_json()
+            want_qr = read_json().get("qr", True) is not False  # a phone logging itself in needs none
             self._guard()
             secret = browser_secret() or secrets.token_urlsafe(32)
             ip, agent = requester_info()
@@ -142,7 +153,7 @@ class MasterKeyController(http.Controller):
             url = f"{base}/auth_masterkey/phone/approve#rid={rec.public_id}"
             run.cookie = secret
             return {"rid": rec.public_id, "match_code": rec.match_code, "expires_in": ttl,
-                    "approve_url": url, "qr_svg": qr_svg(url)}
+                    "approve_url": url, "qr_svg": qr_svg(url) if want_qr else None}
         response = self._run(run)
         if response.status_code == 200:
             response.set_cookie(BROWSER_COOKIE, run.cookie, httponly=True, samesite="Strict",
@@ -178,8 +189,7 @@ class MasterKeyController(http.Controller):
                                                         reason=str(exc.args[0] if exc.args else "denied")[:200])
             request.env.cr.commit()
             return request.redirect("/web/login?masterkey_error=1", 303)
-        local = isinstance(redirect, str) and redirect.startswith("/") and not redirect.startswith(("//", "/\\"))
-        safe_redirect = redirect if local else None
+        safe_redirect = local_path(redirect)
         request.params["login_success"] = True
         return request.redirect(_get_login_redirect_url(auth_info["uid"], safe_redirect), 303)
 
@@ -203,7 +213,7 @@ class MasterKeyController(http.Controller):
             same = rec._belongs_to_browser(browser_secret())
             options.update(requester=describe_requester(rec), same_browser=same)
             if not same:
-                options["match_choices"] = _match_choices(rec.match_code)
+                options["match_choices"] = rec.match_choices.split(",")
             request.env["auth.masterkey.audit"]._record("qr_scanned", user=enrolment.user_id, method="masterkey",
                                                         req=rec, enrolment=enrolment)
             return options
@@ -291,14 +301,6 @@ class MasterKeyController(http.Controller):
         return self._run(run, audit_event="enrolment", req_lookup=lambda: self._lookup(data, "enrol"))
 
 
-def _match_choices(code):
-    """The right code among two decoys, in random order (number matching on the phone)."""
-    choices = {code}
-    while len(choices) < 3:
-        choices.add(f"{secrets.randbelow(90) + 10}")
-    return sorted(choices, key=lambda _c: secrets.randbelow(1000))
-
-
 def _insecure_context():
     """WebCrypto and WebAuthn need https, except on localhost."""
     httpreq = request.httprequest
@@ -306,7 +308,25 @@ def _insecure_context():
     return httpreq.scheme != "https" and host not in ("localhost", "127.0.0.1", "[::1]")
 
 
+def local_path(value):
+    """``value`` if it is a path on this site, else None (no open redirects)."""
+    ok = isinstance(value, str) and value.startswith("/") and not value.startswith(("//", "/\\"))
+    return value if ok else None
+
+
 class MasterKeyActivityController(http.Controller):
+
+    @http.route("/auth_masterkey/idle_logout", type="http", auth="public", methods=["GET"], sitemap=False)
+    def idle_logout(self, redirect=None, **kw):
+        """Where the web client goes at the timeout: ends the session here and now (the
+        countdown may run a second ahead of the server), then shows the login page."""
+        if request.session.uid:
+            from ..models.ir_http import IrHttp
+            IrHttp._masterkey_end_session_now(request.session.sid[:42], request.session.uid)
+        target = "/web/login?masterkey_idle=1"
+        if local_path(redirect):
+            target += "&redirect=" + quote(redirect, safe="")
+        return request.redirect(target, 303)
 
     @http.route("/auth_masterkey/activity", type="http", auth="user", methods=["POST"], csrf=False)
     def activity(self):

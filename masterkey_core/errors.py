@@ -105,3 +105,12 @@ class PolicyError(MalformedInput):
 class RateLimited(MasterKeyError):
     code = "rate_limited"
     default_message = "Too many failed attempts. Wait a few minutes and try again."
+
+
+class WrongMatchCode(VerificationFailed):
+    code = "wrong_match_code"
+    default_message = "The number you picked is not the one on the computer's screen; the login was refused."
+
+
+# Errors that mean the enrolment itself can no longer be trusted: it is revoked on sight.
+ENROLMENT_COMPROMISED = (ClonedShareSuspected, StaleShare, SignCountClone)

@@ -9,6 +9,7 @@ from odoo import models
 from odoo.http import SessionExpiredException, request, root
 
 from ..masterkey_core import idle
+from .masterkey_session_activity import delete_session_files
 
 _logger = logging.getLogger(__name__)
 
@@ -23,6 +24,8 @@ class IrHttp(models.AbstractModel):
         # Only cookie sessions: API keys and anonymous visitors are never idle-logged-out.
         if session.uid is None or not session.sid or not request.db:
             return
+        if request.httprequest.path == "/auth_masterkey/idle_logout":
+            return  # ends the session itself
         cls._masterkey_check_idle(endpoint)
 
     @classmethod
@@ -53,13 +56,19 @@ class IrHttp(models.AbstractModel):
             fn(request.env(cr=cr, su=True))
 
     @classmethod
-    def _masterkey_end_session(cls, identifier, uid, endpoint):
-        root.session_store.delete_from_identifiers([identifier])
+    def _masterkey_end_session_now(cls, identifier, uid):
+        delete_session_files(root.session_store.path, [identifier])
         cls._masterkey_write(lambda e: e["auth.masterkey.session.activity"]._end_sessions([(identifier, uid)]))
         request.session.logout(keep_db=True)
         _logger.info("auth_masterkey: session of user #%s ended after inactivity", uid)
+
+    @classmethod
+    def _masterkey_end_session(cls, identifier, uid, endpoint):
+        cls._masterkey_end_session_now(identifier, uid)
         httpreq = request.httprequest
         if endpoint.routing.get("type") == "http" and httpreq.method == "GET":
-            target = "/web/login?masterkey_idle=1&redirect=" + quote(httpreq.full_path, safe="")
+            target = "/web/login?masterkey_idle=1"
+            if not httpreq.path.startswith(("/web/login", "/auth_masterkey/")):
+                target += "&redirect=" + quote(httpreq.full_path, safe="")
             werkzeug.exceptions.abort(request.redirect(target, 303))
         raise SessionExpiredException("Session ended after inactivity")

@@ -8,8 +8,11 @@ chain at that point, which "Verify integrity" reports.
 import hashlib
 import json
 import logging
+from contextlib import contextmanager
 
 from psycopg2.extras import execute_values
+
+import odoo.modules.module
 
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError
@@ -72,7 +75,7 @@ class MasterKeyAudit(models.Model):
         rows = []
         for event in events:
             session = event.get("session_ref", sid)
-            rows.append({
+            rows.append({**self._blank_row(now),
                 "event": event["event"], "event_time": now, "user_id": event.get("user_id") or False,
                 "login": (event.get("login") or "")[:128], "method": event.get("method") or "",
                 "factors_required": event.get("factors_required") or 0, "factors_passed": event.get("factors_passed") or 0,
@@ -82,20 +85,48 @@ class MasterKeyAudit(models.Model):
                 "session_hash": hashlib.sha256(session.encode()).hexdigest()[:32] if session else "",
                 "request_ref": event.get("request_ref") or "", "enrolment_ref": event.get("enrolment_ref") or "",
             })
-        self.env.cr.execute("SELECT pg_advisory_xact_lock(%s)", (CHAIN_LOCK,))
-        self.env.cr.execute("SELECT row_hash FROM auth_masterkey_audit ORDER BY id DESC LIMIT 1")
-        last = self.env.cr.fetchone()
+        with self._chain_cursor() as cr:
+            ids = self._append(cr, rows, now)
+        return self.browse(ids)
+
+    @staticmethod
+    def _blank_row(now):
+        return {"event": "", "event_time": now, "user_id": False, "login": "", "method": "", "factors_required": 0,
+                "factors_passed": 0, "result": "info", "reason": "", "ip": "", "user_agent": "", "session_hash": "",
+                "request_ref": "", "enrolment_ref": ""}
+
+    @contextmanager
+    def _chain_cursor(self):
+        """A cursor of its own, READ COMMITTED, holding the chain lock, committed on its own.
+
+        Odoo's transactions are REPEATABLE READ: their snapshot predates the lock, so two
+        concurrent writers would both read the same 'last' row and fork the chain. A failed
+        request still leaves its audit event, which is what an audit log is for.
+        """
+        if odoo.modules.module.current_test:  # tests run in one transaction that is rolled back
+            self.env.cr.execute("SELECT pg_advisory_xact_lock(%s)", (CHAIN_LOCK,))
+            yield self.env.cr
+            return
+        with self.env.registry.cursor() as cr:
+            cr.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
+            cr.execute("SELECT pg_advisory_xact_lock(%s)", (CHAIN_LOCK,))
+            yield cr
+
+    def _append(self, cr, rows, now):
+        """Chains and inserts ``rows`` on ``cr``, which holds the chain lock."""
+        cr.execute("SELECT row_hash FROM auth_masterkey_audit ORDER BY id DESC LIMIT 1")
+        last = cr.fetchone()
         prev = last[0] if last else GENESIS
         for row in rows:
             row["prev_hash"] = prev
             row["row_hash"] = prev = row_hash(prev, self._hash_payload(row))
         columns = list(rows[0])
-        inserted = execute_values(self.env.cr._obj, f"""
+        inserted = execute_values(cr._obj, f"""
             INSERT INTO auth_masterkey_audit ({", ".join(columns)}, create_uid, write_uid, create_date, write_date)
             VALUES %s RETURNING id""",  # noqa: S608 - constant column names
             [[(row[c] or None) if c == "user_id" else row[c] for c in columns] + [self.env.uid, self.env.uid, now, now]
              for row in rows], page_size=len(rows) or 1, fetch=True)
-        return self.browse([r[0] for r in inserted])
+        return [r[0] for r in inserted]
 
     @staticmethod
     def _hash_payload(values):
@@ -124,11 +155,7 @@ class MasterKeyAudit(models.Model):
 
     @api.model
     def action_verify_integrity(self):
-        self.env.cr.execute(f"SELECT id, prev_hash, row_hash, {', '.join(HASHED_FIELDS)} "  # noqa: S608 - constant names
-                            "FROM auth_masterkey_audit ORDER BY id")
-        rows = ({"id": r[0], "prev_hash": r[1], "row_hash": r[2],
-                 "payload": self._hash_payload(dict(zip(HASHED_FIELDS, r[3:])))}
-                for r in self.env.cr.fetchall())
+        rows = self._iter_rows()
         start, _last_id, checkpoint_problem = self._checkpoint()
         problems = ([checkpoint_problem] if checkpoint_problem else []) + verify_chain(rows, start=start)
         message = (_("Audit log intact.") if not problems
@@ -136,6 +163,31 @@ class MasterKeyAudit(models.Model):
         return {"type": "ir.actions.client", "tag": "display_notification",
                 "params": {"title": _("Integrity check"), "message": message,
                            "type": "success" if not problems else "danger", "sticky": bool(problems)}}
+
+    def _iter_rows(self, batch=10000):
+        """All rows in id order, a batch at a time (keyset pagination keeps memory flat)."""
+        last_id = 0
+        while True:
+            self.env.cr.execute(f"SELECT id, prev_hash, row_hash, {', '.join(HASHED_FIELDS)} "  # noqa: S608
+                                "FROM auth_masterkey_audit WHERE id > %s ORDER BY id LIMIT %s", (last_id, batch))
+            chunk = self.env.cr.fetchall()
+            if not chunk:
+                return
+            for r in chunk:
+                yield {"id": r[0], "prev_hash": r[1], "row_hash": r[2],
+                       "payload": self._hash_payload(dict(zip(HASHED_FIELDS, r[3:])))}
+            last_id = chunk[-1][0]
+
+    def init(self):
+        super().init()
+        # Auditors filter by address, user and failures, newest first; the pivot groups by month.
+        for column in ("ip", "user_id", "result", "method"):
+            self.env.cr.execute(f"CREATE INDEX IF NOT EXISTS auth_masterkey_audit_{column}_id_idx "  # noqa: S608
+                                f"ON auth_masterkey_audit ({column}, id)")
+        self.env.cr.execute("SELECT 1 FROM pg_statistic_ext WHERE stxname = 'auth_masterkey_audit_month'")
+        if not self.env.cr.fetchone():
+            self.env.cr.execute("CREATE STATISTICS auth_masterkey_audit_month ON "
+                                "(date_trunc('month', event_time::timestamp)), result FROM auth_masterkey_audit")
 
     # -- retention ----------------------------------------------------------------------
     CHECKPOINT_PARAM = "auth_masterkey.audit_checkpoint"
@@ -164,18 +216,20 @@ class MasterKeyAudit(models.Model):
         days = int(self.env["ir.config_parameter"].sudo().get_param("auth_masterkey.audit_retention_days", 365) or 0)
         if days <= 0:
             return 0
-        self.env.cr.execute("SELECT pg_advisory_xact_lock(%s)", (CHAIN_LOCK,))
-        self.env.cr.execute("""SELECT id, row_hash FROM auth_masterkey_audit
-                                WHERE event_time < (now() at time zone 'UTC') - make_interval(days => %s)
-                                ORDER BY id DESC LIMIT 1""", (days,))
-        last = self.env.cr.fetchone()
-        if not last:
-            return 0
-        self.env.cr.execute("DELETE FROM auth_masterkey_audit WHERE id <= %s", (last[0],))
-        purged = self.env.cr.rowcount
-        message = f"{last[1]}:{last[0]}"
-        self.env["ir.config_parameter"].sudo().set_param(self.CHECKPOINT_PARAM, json.dumps({
-            "hash": last[1], "last_id": last[0],
-            "sig": settings.keyring(self.env).sign(message, "audit-checkpoint")}))
-        self._record("audit_purged", result="info", reason=f"{purged} event(s) older than {days} days")
+        with self._chain_cursor() as cr:
+            cr.execute("""SELECT id, row_hash FROM auth_masterkey_audit
+                           WHERE event_time < (now() at time zone 'UTC') - make_interval(days => %s)
+                           ORDER BY id DESC LIMIT 1""", (days,))
+            last = cr.fetchone()
+            if not last:
+                return 0
+            cr.execute("DELETE FROM auth_masterkey_audit WHERE id <= %s", (last[0],))
+            purged = cr.rowcount
+            message = f"{last[1]}:{last[0]}"
+            self.env(cr=cr)["ir.config_parameter"].sudo().set_param(self.CHECKPOINT_PARAM, json.dumps({
+                "hash": last[1], "last_id": last[0],
+                "sig": settings.keyring(self.env).sign(message, "audit-checkpoint")}))
+            now = fields.Datetime.now()
+            self._append(cr, [{**self._blank_row(now), "event": "audit_purged", "result": "info",
+                               "reason": f"{purged} event(s) older than {days} days"}], now)
         return purged

@@ -48,7 +48,9 @@ class MasterKeyEnrolmentFlow(models.Model):
             "webauthn": webauthn.registration_options(
                 rp, user_handle=f"odoo-uid-{user.id}".encode(), user_name=user.login, display_name=user.name,
                 challenge=b64url_decode(value.b64, "challenge"),
-                exclude_ids=[c for c in user.masterkey_enrolment_ids.sudo().mapped("webauthn_credential_id") if c]),
+                exclude_ids=[c for c in user.masterkey_enrolment_ids.sudo().mapped("webauthn_credential_id") if c],
+                # an AAGUID allow-list needs the authenticator's attestation, which 'none' strips
+                attestation="direct" if _aaguid_allowlist(self.env) else "none"),
         }
 
     def _enrol_finish(self, token, payload, origin):

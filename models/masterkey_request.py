@@ -41,6 +41,7 @@ class MasterKeyRequest(models.Model):
     browser_secret_hash = fields.Char(required=True)
     token_hash = fields.Char()  # enrolment QR token
     match_code = fields.Char()
+    match_choices = fields.Char()  # fixed per request: reloading the page shows the same three
     expires_at = fields.Datetime(required=True, index=True)
     challenge = fields.Char()
     challenge_expires_at = fields.Datetime()
@@ -57,10 +58,11 @@ class MasterKeyRequest(models.Model):
     # -- lifecycle --------------------------------------------------------------------------
     @api.model
     def _new(self, purpose, browser_secret, ttl, ip=None, agent=None, user=None, token=None):
+        code = f"{secrets.randbelow(90) + 10}"
         return self.sudo().create({
             "purpose": purpose, "browser_secret_hash": secret_hash(browser_secret),
             "expires_at": fields.Datetime.now() + timedelta(seconds=ttl),
-            "match_code": f"{secrets.randbelow(90) + 10}", "requester_ip": (ip or "")[:64],
+            "match_code": code, "match_choices": ",".join(_shuffled_choices(code)), "requester_ip": (ip or "")[:64],
             "requester_agent": (agent or "")[:512], "user_id": user.id if user else False,
             "token_hash": secret_hash(token) if token else False,
         })
@@ -141,22 +143,23 @@ class MasterKeyRequest(models.Model):
         enrolment = self.enrolment_id.sudo()
         if enrolment.state != "active":
             raise errors.VerificationFailed("This phone's enrolment was revoked.")
-        # Factor 2 is checked first on every answer, deny included: only the enrolled phone
-        # may approve or deny, and its signature covers the decision.
-        purpose = "approve" if approve else "deny"
-        results = [policy.FactorResult(policy.DEVICE_SIGNATURE, True)]
-        device.verify(b64url_decode(enrolment.device_public_key, "device key"),
-                      b64url_decode(payload.get("signature"), "signature", length=64),
-                      purpose=purpose, request_id=self.public_id, enrolment_id=enrolment.public_id,
-                      challenge_b64=challenge_b64, origin=origin,
-                      timestamp_ms=require_int(payload, "timestamp", maximum=2**48))
+        results = []
+        # A denial is always signed by the device key: nobody else may cancel the request.
+        # An approval needs the signature when the policy asks for two factors or more.
+        if not approve or self.required_factors >= policy.DEVICE_SIGNATURE:
+            device.verify(b64url_decode(enrolment.device_public_key, "device key"),
+                          b64url_decode(payload.get("signature"), "signature", length=64),
+                          purpose="approve" if approve else "deny", request_id=self.public_id,
+                          enrolment_id=enrolment.public_id, challenge_b64=challenge_b64, origin=origin,
+                          timestamp_ms=require_int(payload, "timestamp", maximum=2**48))
+            results.append(policy.FactorResult(policy.DEVICE_SIGNATURE, True))
         if not approve:
             self.write({"state": "denied"})
             return None, False
         if not same_browser:
             code = require_str(payload, "match_code", max_length=8)
             if not hmac.compare_digest(code, self.match_code or ""):
-                raise errors.VerificationFailed("The code you picked is not the one on the computer's screen.")
+                raise errors.WrongMatchCode()
         share, gen, epk = envelope.open_from_phone(payload.get("envelope"), server_private_key=key,
                                                    purpose="login", request_id=self.public_id,
                                                    enrolment_id=enrolment.public_id)
@@ -199,6 +202,8 @@ class MasterKeyRequest(models.Model):
             raise AccessDenied(exc.message) from None
         if rec.state != "approved" or not rec._belongs_to_browser(browser_secret):
             raise AccessDenied(_("This login request is not approved for this browser."))
+        if rec.enrolment_id.state != "active":  # revoked between approval and use
+            raise AccessDenied(_("This phone was revoked."))
         rec.write({"state": "consumed", "consumed_at": fields.Datetime.now()})
         return rec
 
@@ -206,3 +211,11 @@ class MasterKeyRequest(models.Model):
     def _gc(self):
         """Drop requests an hour after they expired (the audit log keeps their history)."""
         self.sudo().search([("expires_at", "<", fields.Datetime.now() - timedelta(hours=1))]).unlink()
+
+
+def _shuffled_choices(code):
+    """The right code among two decoys (number matching on the phone), fixed at creation."""
+    choices = {code}
+    while len(choices) < 3:
+        choices.add(f"{secrets.randbelow(90) + 10}")
+    return sorted(choices, key=lambda _c: secrets.randbelow(1 << 30))

@@ -5,7 +5,7 @@ from urllib.parse import urlsplit
 
 from odoo.tools import config
 
-from ..masterkey_core import kek, policy, webauthn
+from ..masterkey_core import errors, kek, policy, webauthn
 
 _logger = logging.getLogger(__name__)
 PREFIX = "auth_masterkey."
@@ -20,8 +20,12 @@ def param(env, name, default=None):
 
 def keyring(env):
     """KEKs from the configuration file (masterkey_kek), else derived from database.secret."""
-    ring = kek.KeyRing.from_config(config.get("masterkey_kek"),
-                                   env["ir.config_parameter"].sudo().get_param("database.secret"))
+    try:
+        ring = kek.KeyRing.from_config(config.get("masterkey_kek"),
+                                       env["ir.config_parameter"].sudo().get_param("database.secret"))
+    except errors.MalformedInput as exc:  # a broken server configuration is an outage, not bad input
+        _logger.error("auth_masterkey: masterkey_kek in the configuration file is invalid: %s", exc.message)
+        raise errors.KeyUnavailable("The server's MasterKey key configuration is invalid.") from exc
     if ring.is_fallback:
         _logger.warning(kek.FALLBACK_WARNING)
     return ring

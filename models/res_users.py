@@ -64,6 +64,8 @@ class ResUsers(models.Model):
                 if not rec or not rec.user_id:
                     raise AccessDenied()
                 credential["login"] = rec.user_id.login
+        if credential.get("type") == "password":
+            credential["masterkey_is_login"] = True  # the password policy applies to logins
         method = str(credential.get("type") or "password")[:32]
         login = str(credential.get("login") or "")[:128]
         ip = request.httprequest.remote_addr if request else None
@@ -107,7 +109,10 @@ class ResUsers(models.Model):
             return {"uid": self.env.user.id, "auth_method": "masterkey", "masterkey_factors": rec.passed_factors,
                     "mfa": "skip" if rec.passed_factors >= 2 else "default"}
         auth_info = super()._check_credentials(credential, env)
-        if credential.get("type") == "password":
+        # The password policy governs logging in (interactive) and password RPC (non-interactive);
+        # Odoo's identity check before sensitive actions still takes the password.
+        is_login = credential.get("masterkey_is_login") or not (env or {}).get("interactive", True)
+        if credential.get("type") == "password" and is_login:
             # Checked after the password itself, so a wrong guess learns nothing about the account.
             has_phone = bool(self.env["auth.masterkey.enrolment"].sudo().search_count(
                 [("user_id", "=", self.env.user.id), ("state", "=", "active")], limit=1))

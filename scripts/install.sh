@@ -54,6 +54,9 @@ else
   echo "$stamp" > "$VENV/.stamp"
 fi
 
+# Odoo's gevent worker (workers > 0) needs a setuptools newer than the one venv ships.
+"$PY" -m pip install -q --upgrade "setuptools>=70,<81"
+
 if [ -n "$ODOO_ROOT" ]; then
   # A .pth file makes `import odoo` work in the venv without copying Odoo anywhere.
   site="$("$PY" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"

@@ -104,13 +104,39 @@ class TestEndpoints(HttpCase):
         wrong = next(c for c in opts["match_choices"] if c != new["match_code"])
         answer = self.post("/auth_masterkey/phone/login/answer",
                            {"rid": new["rid"], **phone.answer_payload(opts, match_code=wrong)}, headers={"Origin": origin})
-        self.assert_error(answer, 403, "verification_failed")
+        self.assert_error(answer, 403, "wrong_match_code")
         again = self.post("/auth_masterkey/phone/login/answer",
                           {"rid": new["rid"], **phone.answer_payload(opts, match_code=new["match_code"])},
                           headers={"Origin": origin})
-        self.assert_error(again, 409, "replayed")
+        self.assert_error(again, 409, "replayed")  # one pick only: the request is now denied
+        self.assertEqual(self.env["auth.masterkey.request"].search([("public_id", "=", new["rid"])]).state, "denied")
         failures = self.env["auth.masterkey.audit"].search([("request_ref", "=", new["rid"]), ("result", "=", "failure")])
         self.assertTrue(failures)
+
+    def answer(self, origin, phone, expect=200):
+        new = self.post("/auth_masterkey/login/new").json()
+        opts = self.post("/auth_masterkey/phone/login/options", {"rid": new["rid"], "enrolment": phone.enrolment_id},
+                         headers={"Origin": origin}).json()
+        response = self.post("/auth_masterkey/phone/login/answer", {"rid": new["rid"], **phone.answer_payload(opts)},
+                             headers={"Origin": origin})
+        self.assertEqual(response.status_code, expect, response.text)
+        if expect == 200:
+            phone.apply_rotation(response.json()["rotation"], new["rid"])
+        return response
+
+    def test_cloned_phone_is_refused_and_the_enrolment_revoked(self):
+        origin = self.base_url()
+        phone = self.enrol_admin(origin)
+        clone = SoftPhone(origin=origin, rp_id="127.0.0.1")
+        clone.__dict__.update({k: v for k, v in phone.__dict__.items() if k != "_pending"})
+        self.answer(origin, phone)
+        self.answer(origin, phone)  # the real phone moved on: the copy's share is superseded
+        refused = self.answer(origin, clone, expect=403)
+        self.assertEqual(refused.json()["error"], "cloned_share")
+        enrolment = self.env["auth.masterkey.enrolment"].sudo().search([("public_id", "=", phone.enrolment_id)])
+        self.assertEqual(enrolment.state, "revoked")
+        self.assertTrue(self.env["auth.masterkey.audit"].search([("event", "=", "clone_suspected"),
+                                                                  ("enrolment_ref", "=", phone.enrolment_id)]))
 
     def test_full_login_over_http(self):
         icp = self.env["ir.config_parameter"].sudo()

@@ -127,3 +127,21 @@ class TestIdleHttp(HttpCase):
         time.sleep(0)  # no session: nothing tracked
         self.env.cr.execute("SELECT count(*) FROM auth_masterkey_session_activity WHERE user_id IS NULL")
         self.assertEqual(self.env.cr.fetchone()[0], 0)
+
+
+@tagged("post_install", "-at_install")
+class TestSessionFiles(TransactionCase):
+
+    def test_only_the_named_sessions_are_deleted(self):
+        import os
+        import tempfile
+
+        from ..models.masterkey_session_activity import delete_session_files
+        with tempfile.TemporaryDirectory() as store:
+            sids = [ident(1) + "a" * 42, ident(2) + "b" * 42, "ab" + "c" * 82]
+            for sid in sids:
+                os.makedirs(os.path.join(store, sid[:2]), exist_ok=True)
+                open(os.path.join(store, sid[:2], sid), "w").close()
+            delete_session_files(store, [ident(1), "../../etc/passwd", "ab"])
+            left = sorted(name for folder in os.listdir(store) for name in os.listdir(os.path.join(store, folder)))
+            self.assertEqual(left, sorted(sids[1:]))

@@ -53,7 +53,7 @@ class TestLoginFlow(MasterKeyCase):
         self.env["ir.config_parameter"].set_param("auth_masterkey.required_factors", "1")
         phone, enrolment = self.enrol(biometric=False)
         rec, _ = self.login(phone, enrolment)
-        rec.passed_factors = 1  # what a 1-factor-only answer would record
+        self.assertEqual(rec.passed_factors, 1)  # policy 1: the split credential alone
         info = self.user.with_user(self.user)._check_credentials(
             {"type": "masterkey", "masterkey_request": rec.public_id, "masterkey_browser_secret": "ws-secret"}, {})
         self.assertEqual(info["mfa"], "default")
@@ -174,9 +174,11 @@ class TestLoginFlow(MasterKeyCase):
 @tagged("post_install", "-at_install")
 class TestPasswordPolicy(MasterKeyCase):
 
-    def check_password(self):
-        return self.user.with_user(self.user)._check_credentials(
-            {"type": "password", "password": "phone_user_pw1"}, {"interactive": True})
+    def check_password(self, login=True, interactive=True):
+        credential = {"type": "password", "password": "phone_user_pw1"}
+        if login:
+            credential["masterkey_is_login"] = True  # set by res.users._login
+        return self.user.with_user(self.user)._check_credentials(credential, {"interactive": interactive})
 
     def test_policies(self):
         icp = self.env["ir.config_parameter"]
@@ -188,6 +190,9 @@ class TestPasswordPolicy(MasterKeyCase):
         icp.set_param("auth_masterkey.password_policy", "never")
         with self.assertRaises(AccessDenied):
             self.check_password()
+        with self.assertRaises(AccessDenied):  # password RPC (XML-RPC/JSON-RPC) follows the policy
+            self.check_password(login=False, interactive=False)
+        self.assertTrue(self.check_password(login=False))  # Odoo's identity check still works
         with patch.dict(masterkey_settings.config.options, {"masterkey_allow_password_login": "True"}):
             self.assertTrue(self.check_password())
         icp.set_param("auth_masterkey.password_policy", "always")

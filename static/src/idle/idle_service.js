@@ -51,7 +51,7 @@ export const idleService = {
         };
         const logout = () => {
             const here = browser.location.pathname + browser.location.search;
-            browser.location.href = "/web/login?masterkey_idle=1&redirect=" + encodeURIComponent(here);
+            browser.location.href = "/auth_masterkey/idle_logout?redirect=" + encodeURIComponent(here);
         };
         const schedule = (ms) => {
             browser.clearTimeout(timer);

@@ -26,7 +26,7 @@ export function submitSession(rid) {
 async function phoneLogin() {
     try {
         const [enrolment] = await localEnrolments();
-        const request = await postJson("/auth_masterkey/login/new", {});
+        const request = await postJson("/auth_masterkey/login/new", { qr: false });
         const options = await fetchOptions(request.rid, enrolment);
         await answer(enrolment, options, { approve: true });
         submitSession(request.rid);

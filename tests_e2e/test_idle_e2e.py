@@ -1,0 +1,38 @@
+"""The idle countdown in the browser: warning, dismissed by activity, logout at the timeout."""
+
+import re
+
+from conftest import ODOO_URL, password_login
+
+
+def age_sessions(db, login, seconds):
+    with db.cursor() as cr:  # time travel instead of sleeping
+        cr.execute("""UPDATE auth_masterkey_session_activity SET last_activity =
+                        (now() at time zone 'UTC') - make_interval(secs => %s)
+                       WHERE user_id = (SELECT id FROM res_users WHERE login = %s) AND ended_at IS NULL""",
+                   (seconds, login))
+
+
+def test_countdown_warns_then_logs_out(db, policy, new_workstation):
+    policy(idle_timeout=2)
+    page = new_workstation()
+    password_login(page, "demo", "demo")
+    page.wait_for_selector(".o_main_navbar")
+    age_sessions(db, "demo", 2 * 60 - 30)  # 30 s left: inside the 60 s warning window
+    page.evaluate("() => window.dispatchEvent(new Event('focus'))")
+    warning = page.wait_for_selector(".o_masterkey_idle_warning", timeout=10000)
+    assert "logged out in" in warning.inner_text()
+    page.mouse.move(200, 200)
+    page.mouse.down()
+    page.mouse.up()
+    page.wait_for_selector(".o_masterkey_idle_warning", state="detached", timeout=10000)
+    with db.cursor() as cr:
+        cr.execute("""SELECT extract(epoch FROM now() at time zone 'UTC' - last_activity) FROM auth_masterkey_session_activity
+                       WHERE user_id = (SELECT id FROM res_users WHERE login = 'demo') AND ended_at IS NULL""")
+        assert min(r[0] for r in cr.fetchall()) < 30  # the click was recorded as activity
+    age_sessions(db, "demo", 2 * 60 - 3)
+    page.evaluate("() => window.dispatchEvent(new Event('focus'))")
+    page.wait_for_url(re.compile(r".*/web/login\?masterkey_idle=1.*"), timeout=20000)
+    assert "logged out after a period of inactivity" in page.content()
+    page.goto(f"{ODOO_URL}/odoo")  # the session is really gone on the server
+    assert "/web/login" in page.url
