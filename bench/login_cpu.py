@@ -47,7 +47,7 @@ def password_login(login):
 
 
 def masterkey_login(phone, browser_secret):
-    from odoo.addons.auth_masterkey.controllers.main import _match_choices, describe_requester, qr_svg
+    from odoo.addons.auth_masterkey.controllers.main import describe_requester, qr_svg
     timers = {}
     with Timer(pg=True) as timers["new"], odoo_env() as env:
         env["auth.masterkey.ratelimit"]._check(IP)
@@ -62,7 +62,7 @@ def masterkey_login(phone, browser_secret):
         options = rec._phone_options(enrolment, ORIGIN)
         same = rec._belongs_to_browser("phone-has-another-cookie")
         options.update(requester=describe_requester(rec), same_browser=same)
-        options["match_choices"] = _match_choices(rec.match_code)
+        options["match_choices"] = rec.match_choices.split(",")
         env["auth.masterkey.audit"]._record("qr_scanned", user=enrolment.user_id, method="masterkey",
                                             req=rec, enrolment=enrolment)
     payload = phone.answer_payload(options, match_code=match_code)  # phone side: not timed

@@ -153,8 +153,8 @@ class MasterKeyAudit(models.Model):
             raise AccessError(_("Audit events cannot be deleted."))
         return super().unlink()
 
-    @api.model
     def action_verify_integrity(self):
+        """Checks the whole chain, whichever rows are selected (a list header button)."""
         rows = self._iter_rows()
         start, _last_id, checkpoint_problem = self._checkpoint()
         problems = ([checkpoint_problem] if checkpoint_problem else []) + verify_chain(rows, start=start)

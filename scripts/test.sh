@@ -61,9 +61,9 @@ else
 
   banner "odoo: TransactionCase / HttpCase on Odoo 18 (install + tests, a few minutes)"
   LOG="$STATE_DIR/odoo-tests.log"
-  if selected odoo; then tags="/auth_masterkey"; else tags="-/auth_masterkey"; fi
-  "$PY" "$ODOO_ROOT/odoo-bin" -c "$CONF" -d "$DB" -i auth_masterkey --test-enable --stop-after-init \
-      --test-tags "$tags" --log-level=test > "$LOG" 2>&1
+  if selected odoo; then test_args=(--test-enable --test-tags /auth_masterkey); else test_args=(); fi
+  "$PY" "$ODOO_ROOT/odoo-bin" -c "$CONF" -d "$DB" -i auth_masterkey --stop-after-init "${test_args[@]}" \
+      --log-level=test > "$LOG" 2>&1
   rc=$?
   grep -E "(ERROR|FAIL|CRITICAL)|odoo.tests.result|Ran [0-9]+ tests" "$LOG" | tail -40
   summary="$(grep -Eo '[0-9]+ failed, [0-9]+ error\(s\) of [0-9]+ tests' "$LOG" | tail -1)"

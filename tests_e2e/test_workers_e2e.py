@@ -52,5 +52,5 @@ def test_audit_chain_stays_intact_under_concurrent_writers(new_workstation):
     assert statuses.count(200) == 40
     admin = new_workstation()
     password_login(admin, "admin", "admin")
-    result = rpc(admin, "auth.masterkey.audit", "action_verify_integrity", [])
+    result = rpc(admin, "auth.masterkey.audit", "action_verify_integrity", [[]])
     assert result["params"]["type"] == "success", result["params"]["message"]
