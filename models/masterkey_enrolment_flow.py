@@ -6,7 +6,7 @@ import secrets
 from odoo import api, fields, models
 
 from ..masterkey_core import challenge, device, envelope, errors, p256, policy, shares, webauthn
-from ..masterkey_core.codec import b64url_decode, b64url_encode, require_dict, require_int
+from ..masterkey_core.codec import b64url_decode, b64url_encode, require_int
 from . import masterkey_settings as settings
 from .masterkey_request import secret_hash
 
@@ -55,14 +55,7 @@ class MasterKeyEnrolmentFlow(models.Model):
 
     def _enrol_finish(self, token, payload, origin):
         self._check_token(token)
-        payload = require_dict(payload, "enrolment")
-        if self.state != "scanned":
-            raise errors.Replayed()
-        ring = settings.keyring(self.env)
-        rp = settings.relying_party(self.env)
-        if origin not in rp.origins:
-            raise errors.OriginMismatch()
-        key, challenge_b64 = self._take_challenge(ring)
+        payload, ring, rp, key, challenge_b64 = self._open_answer(payload, origin, "enrolment")
         device_key = device.normalize_public_key(b64url_decode(payload.get("device_key"), "device key", length=65))
         device.verify(device_key, b64url_decode(payload.get("signature"), "signature", length=64), purpose="enrol",
                       request_id=self.public_id, enrolment_id=self.enrolment_ref, challenge_b64=challenge_b64,

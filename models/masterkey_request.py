@@ -130,9 +130,11 @@ class MasterKeyRequest(models.Model):
                 allow_ids=[cred.credential_id])
         return result
 
-    def _phone_answer(self, payload, origin, approve=True, same_browser=False):
-        """Verify the factors the policy requires; approve (or deny) and rotate the shares."""
-        payload = require_dict(payload, "answer")
+    def _open_answer(self, payload, origin, field):
+        """Start of any phone answer: a JSON object, a request waiting for it, an allowed
+        origin; returns (payload, keyring, relying party, request key, challenge), the
+        challenge and key taken for good (single use)."""
+        payload = require_dict(payload, field)
         if self.state != "scanned":
             raise errors.Replayed()
         ring = settings.keyring(self.env)
@@ -140,6 +142,11 @@ class MasterKeyRequest(models.Model):
         if origin not in rp.origins:
             raise errors.OriginMismatch()
         key, challenge_b64 = self._take_challenge(ring)
+        return payload, ring, rp, key, challenge_b64
+
+    def _phone_answer(self, payload, origin, approve=True, same_browser=False):
+        """Verify the factors the policy requires; approve (or deny) and rotate the shares."""
+        payload, ring, rp, key, challenge_b64 = self._open_answer(payload, origin, "answer")
         enrolment = self.enrolment_id.sudo()
         if enrolment.state != "active":
             raise errors.VerificationFailed("This phone's enrolment was revoked.")
