@@ -24,6 +24,7 @@ from odoo.tools._vendor.useragents import UserAgent  # werkzeug 2.2 no longer pa
 from odoo.addons.web.controllers.utils import _get_login_redirect_url, ensure_db
 
 from ..masterkey_core import errors
+from ..masterkey_core.codec import require_token
 from ..models import masterkey_settings as settings
 
 _logger = logging.getLogger(__name__)
@@ -56,13 +57,26 @@ def read_json():
         raise errors.MalformedInput("Send the request as application/json.")
     if (httpreq.content_length or 0) > MAX_BODY:
         raise errors.MalformedInput("The request is too large.")
+    # Without a Content-Length (chunked), werkzeug still stops at Odoo's max_content_length.
+    body = httpreq.get_data(cache=False)
+    if len(body) > MAX_BODY:
+        raise errors.MalformedInput("The request is too large.")
     try:
-        data = json.loads(httpreq.get_data(cache=False, as_text=False)[:MAX_BODY + 1] or b"null")
-    except (ValueError, UnicodeDecodeError) as exc:
+        data = json.loads(body or b"null")
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise errors.MalformedInput("The request is not valid JSON.") from exc
     if not isinstance(data, dict):
         raise errors.MalformedInput("The request must be a JSON object.")
     return data
+
+
+def is_token(value):
+    """Ids we mint are short base64url tokens; anything else (NUL bytes included) is not one."""
+    try:
+        require_token(value, "id")
+        return True
+    except errors.MalformedInput:
+        return False
 
 
 def request_origin():
@@ -121,7 +135,11 @@ class MasterKeyController(http.Controller):
                 request.env["auth.masterkey.audit"]._record(
                     audit_event, user=rec.user_id if rec else None, method="masterkey", result="failure",
                     reason=exc.code, req=rec, enrolment=rec.enrolment_id if rec else None)
-            if status_of(exc) not in (429, 503):  # our own outage is not the client's failure
+            # Counted: failed verifications and anything about a real request. Not counted:
+            # malformed input with no request (a foreign page could send it from the victim's
+            # browser to lock its address out) and our own outages.
+            countable = rec is not None or isinstance(exc, errors.VerificationFailed)
+            if countable and status_of(exc) not in (429, 503):
                 request.env["auth.masterkey.ratelimit"]._failure(request.httprequest.remote_addr,
                                                                  rec.user_id.login if rec and rec.user_id else None)
             request.env.cr.commit()
@@ -130,7 +148,7 @@ class MasterKeyController(http.Controller):
 
     def _lookup(self, data, purpose):
         rid = data.get("rid") if isinstance(data, dict) else None
-        if not isinstance(rid, str) or len(rid) > 64:
+        if not is_token(rid):
             return None
         return request.env["auth.masterkey.request"].sudo().search(
             [("public_id", "=", rid), ("purpose", "=", purpose)], limit=1) or None
@@ -144,7 +162,7 @@ class MasterKeyController(http.Controller):
         def run():
             want_qr = read_json().get("qr", True) is not False  # a phone logging itself in needs none
             self._guard()
-            secret = browser_secret() or secrets.token_urlsafe(32)
+            secret = secrets.token_urlsafe(32)  # never the client's own value (no fixation)
             ip, agent = requester_info()
             ttl = settings.qr_ttl(request.env)
             rec = request.env["auth.masterkey.request"]._new("login", secret, ttl, ip=ip, agent=agent)
@@ -243,7 +261,7 @@ class MasterKeyController(http.Controller):
     def enrol_page(self, **kw):
         if request.session.get("identity-check-last", 0) < time.time() - 10 * 60:
             return request.redirect("/odoo/action-base.action_res_users_my?masterkey=identity", 303)
-        secret = browser_secret() or secrets.token_urlsafe(32)
+        secret = secrets.token_urlsafe(32)
         ip, agent = requester_info()
         rec, token = request.env["auth.masterkey.request"]._enrol_start(request.env.user, secret, ip, agent)
         base = request.httprequest.url_root.rstrip("/")
@@ -292,7 +310,7 @@ class MasterKeyController(http.Controller):
             data.update(read_json())
             self._guard()
             rec = request.env["auth.masterkey.request"]._locked(data.get("rid"), "enrol")
-            enrolment = rec._enrol_finish(data.get("token"), data, request_origin())
+            enrolment = rec._enrol_finish(data.get("token"), data, request_origin(), request.httprequest.remote_addr)
             request.env["auth.masterkey.audit"]._record("enrolment_created", user=rec.user_id, method="masterkey",
                                                         result="success", req=rec, enrolment=enrolment,
                                                         factors_passed=3 if enrolment.has_biometric else 2)

@@ -112,5 +112,6 @@ class WrongMatchCode(VerificationFailed):
     default_message = "The number you picked is not the one on the computer's screen; the login was refused."
 
 
-# Errors that mean the enrolment itself can no longer be trusted: it is revoked on sight.
-ENROLMENT_COMPROMISED = (ClonedShareSuspected, StaleShare, SignCountClone)
+# Errors that prove the enrolment's secrets were copied: it is revoked on sight. A StaleShare
+# is not proof (the sender chooses the generation number), so it is refused and logged only.
+ENROLMENT_COMPROMISED = (ClonedShareSuspected, SignCountClone)

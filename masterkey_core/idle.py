@@ -23,10 +23,14 @@ def _minutes(value):
         return 0
 
 
-def is_page_load(method, path, route_type):
-    """A GET of an HTML page is a person loading it; RPCs, assets and the bus are not."""
+def is_page_load(method, path, route_type, fetch_mode=None):
+    """A person loading a page. Browsers say so (Sec-Fetch-Mode: navigate); the web client's
+    own background fetches (manifest, service worker, images) say otherwise. Without that
+    header, a GET of an HTML route outside the background prefixes counts."""
     if method != "GET" or route_type != "http":
         return False
+    if fetch_mode:
+        return fetch_mode == "navigate"
     return not path.startswith(BACKGROUND_PREFIXES)
 
 

@@ -89,7 +89,7 @@ class MasterKeyEnrolment(models.Model):
 
     @api.model
     def _find_active(self, public_id):
-        if not isinstance(public_id, str) or len(public_id) > 64:
+        if not isinstance(public_id, str) or len(public_id) > 64 or "\x00" in public_id:
             return self.browse()
         return self.sudo().search([("public_id", "=", public_id), ("state", "=", "active")], limit=1)
 

@@ -33,7 +33,7 @@ class MasterKeyEnrolmentFlow(models.Model):
 
     def _enrol_options(self, token):
         self._check_token(token)
-        if self.state not in ("pending", "scanned"):
+        if self.state != "pending":  # one scan only: a second phone cannot take the enrolment over
             raise errors.Replayed()
         ring = settings.keyring(self.env)
         rp = settings.relying_party(self.env)
@@ -53,7 +53,7 @@ class MasterKeyEnrolmentFlow(models.Model):
                 attestation="direct" if _aaguid_allowlist(self.env) else "none"),
         }
 
-    def _enrol_finish(self, token, payload, origin):
+    def _enrol_finish(self, token, payload, origin, ip=None):
         self._check_token(token)
         payload, ring, rp, key, challenge_b64 = self._open_answer(payload, origin, "enrolment")
         device_key = device.normalize_public_key(b64url_decode(payload.get("device_key"), "device key", length=65))
@@ -72,11 +72,11 @@ class MasterKeyEnrolmentFlow(models.Model):
         elif settings.required_factors(self.env, self.user_id) >= policy.BIOMETRIC:
             raise errors.PolicyError("Your administrator requires a biometric credential on the phone.")
         label = payload.get("label") if isinstance(payload.get("label"), str) else ""
-        label = label.strip()[:MAX_LABEL] or "Phone"
+        label = "".join(ch for ch in label if ch.isprintable()).strip()[:MAX_LABEL] or "Phone"
         Enrolment = self.env["auth.masterkey.enrolment"].sudo()
         enrolment = Enrolment.new({"public_id": self.enrolment_ref})
         values = {"name": label, "user_id": self.user_id.id, "public_id": self.enrolment_ref,
-                  "device_public_key": b64url_encode(device_key), "enrolled_from_ip": self.requester_ip,
+                  "device_public_key": b64url_encode(device_key), "enrolled_from_ip": (ip or "")[:64],
                   **enrolment._share_values(shares.enrol(self.enrolment_ref, share), ring)}
         if credential:
             values.update(has_biometric=True, webauthn_credential_id=credential.credential_id,

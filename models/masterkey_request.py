@@ -70,7 +70,7 @@ class MasterKeyRequest(models.Model):
     @api.model
     def _locked(self, public_id, purpose):
         """The live request with a row lock, or MalformedInput/Expired as typed errors."""
-        if not isinstance(public_id, str) or not 8 <= len(public_id) <= 64:
+        if not isinstance(public_id, str) or not 8 <= len(public_id) <= 64 or "\x00" in public_id:
             raise errors.MalformedInput("Unknown or expired request.")
         self.env.cr.execute("SELECT id FROM auth_masterkey_request WHERE public_id = %s AND purpose = %s FOR UPDATE",
                             (public_id, purpose))
@@ -216,8 +216,16 @@ class MasterKeyRequest(models.Model):
 
     @api.model
     def _gc(self):
-        """Drop requests an hour after they expired (the audit log keeps their history)."""
-        self.sudo().search([("expires_at", "<", fields.Datetime.now() - timedelta(hours=1))]).unlink()
+        """Drop requests an hour after they expired; the audit log keeps their history, with
+        an 'expired' event for each one nobody finished."""
+        old = self.sudo().search([("expires_at", "<", fields.Datetime.now() - timedelta(hours=1))])
+        unfinished = old.filtered(lambda r: r.state in ("pending", "scanned"))
+        if unfinished:
+            self.env["auth.masterkey.audit"]._record_many([{
+                "event": "qr_expired" if r.purpose == "login" else "enrolment_expired", "user_id": r.user_id.id,
+                "method": "masterkey", "result": "info", "request_ref": r.public_id, "ip": r.requester_ip or "",
+                "user_agent": r.requester_agent or "", "session_ref": ""} for r in unfinished])
+        old.unlink()
 
 
 def _shuffled_choices(code):

@@ -64,6 +64,8 @@ class ResUsers(models.Model):
                 if not rec or not rec.user_id:
                     raise AccessDenied()
                 credential["login"] = rec.user_id.login
+        if "\x00" in str(credential.get("login") or ""):
+            raise AccessDenied()
         if credential.get("type") == "password":
             credential["masterkey_is_login"] = True  # the password policy applies to logins
         method = str(credential.get("type") or "password")[:32]
@@ -108,7 +110,22 @@ class ResUsers(models.Model):
             # (the split credential alone) leaves Odoo's MFA in force.
             return {"uid": self.env.user.id, "auth_method": "masterkey", "masterkey_factors": rec.passed_factors,
                     "mfa": "skip" if rec.passed_factors >= 2 else "default"}
-        auth_info = super()._check_credentials(credential, env)
+        rpc_password = credential.get("type") == "password" and not (env or {}).get("interactive", True)
+        if rpc_password:
+            # XML-RPC/JSON-RPC calls check the password here, without _login: same limiter.
+            ip = request.httprequest.remote_addr if request else None
+            try:
+                self.env["auth.masterkey.ratelimit"].sudo()._check(ip, self.env.user.login)
+            except errors.RateLimited:
+                raise AccessDenied() from None
+            try:
+                auth_info = super()._check_credentials(credential, env)
+            except AccessDenied:
+                with self.env.registry.cursor() as cr:  # the caller's cursor is not committed
+                    self.env(cr=cr, su=True)["auth.masterkey.ratelimit"]._failure(ip, self.env.user.login)
+                raise
+        else:
+            auth_info = super()._check_credentials(credential, env)
         # The password policy governs logging in (interactive) and password RPC (non-interactive);
         # Odoo's identity check before sensitive actions still takes the password.
         is_login = credential.get("masterkey_is_login") or not (env or {}).get("interactive", True)
@@ -118,5 +135,10 @@ class ResUsers(models.Model):
                 [("user_id", "=", self.env.user.id), ("state", "=", "active")], limit=1))
             if not policy.password_login_allowed(settings.password_policy(self.env), has_phone,
                                                  settings.recovery_override()):
-                raise AccessDenied(_("Password login is disabled for this account: log in with your phone."))
+                # A distinct message would tell a guesser the password was right: the reason
+                # goes to the audit log (its own cursor, kept when this login rolls back).
+                self.env["auth.masterkey.audit"].sudo()._record(
+                    "login", user=self.env.user, method="password", result="failure",
+                    reason="password login disabled by the MasterKey policy")
+                raise AccessDenied()
         return auth_info

@@ -62,7 +62,8 @@ else
   banner "odoo: TransactionCase / HttpCase on Odoo 18 (install + tests, a few minutes)"
   LOG="$STATE_DIR/odoo-tests.log"
   if selected odoo; then test_args=(--test-enable --test-tags /auth_masterkey); else test_args=(); fi
-  "$PY" "$ODOO_ROOT/odoo-bin" -c "$CONF" -d "$DB" -i auth_masterkey --stop-after-init "${test_args[@]}" \
+  # Odoo's own TOTP and passkeys are installed beside it: the addon must coexist with them.
+  "$PY" "$ODOO_ROOT/odoo-bin" -c "$CONF" -d "$DB" -i auth_masterkey,auth_totp,auth_passkey --stop-after-init "${test_args[@]}" \
       --log-level=test > "$LOG" 2>&1
   rc=$?
   grep -E "(ERROR|FAIL|CRITICAL)|odoo.tests.result|Ran [0-9]+ tests" "$LOG" | tail -40

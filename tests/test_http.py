@@ -45,6 +45,19 @@ class TestEndpoints(HttpCase):
         self.assert_error(self.post("/auth_masterkey/phone/login/answer", {"rid": "nonexistent-request"}), 400)
         self.assert_error(self.post("/auth_masterkey/phone/enrol/options", {"rid": "nonexistent-request", "token": 1}), 400)
         self.assert_error(self.post("/auth_masterkey/login/status", raw="{" + " " * 70000 + "}"), 400)
+        self.assert_error(self.post("/auth_masterkey/login/status", raw="[" * 5000), 400, "malformed_input")
+        self.assert_error(self.post("/auth_masterkey/login/status", {"rid": "abc\u0000defghijk"}), 400)
+        self.assert_error(self.post("/auth_masterkey/phone/login/answer", {"rid": "abc\u0000defghijk"}), 400)
+        self.assert_error(self.post("/auth_masterkey/phone/login/options", {"rid": "a\u0000bcdefgh", "enrolment": "\u0000"}),
+                          403)
+
+    def test_foreign_pages_cannot_lock_an_address_out(self):
+        """A cross-site page can make its visitor's browser send junk; junk naming no request
+        is refused without counting toward the address's lockout."""
+        self.env["ir.config_parameter"].sudo().set_param("auth_masterkey.lockout_failures", "3")
+        for _ in range(6):
+            self.assert_error(self.post("/auth_masterkey/login/new", raw="x", content_type="text/plain"), 400)
+        self.assertEqual(self.post("/auth_masterkey/login/new").status_code, 200)
 
     def test_status_of_another_browsers_request(self):
         rid = self.post("/auth_masterkey/login/new").json()["rid"]
@@ -137,6 +150,27 @@ class TestEndpoints(HttpCase):
         self.assertEqual(enrolment.state, "revoked")
         self.assertTrue(self.env["auth.masterkey.audit"].search([("event", "=", "clone_suspected"),
                                                                   ("enrolment_ref", "=", phone.enrolment_id)]))
+
+    def test_coexists_with_odoo_totp(self):
+        """Two factors replace Odoo's TOTP step; one factor leaves it in force."""
+        if "totp_secret" not in self.env["res.users"]._fields:
+            self.skipTest("auth_totp is not installed in this database")
+        origin = self.base_url()
+        phone = self.enrol_admin(origin)
+        self.env.ref("base.user_admin").sudo().totp_secret = "JBSWY3DPEHPK3PXP"
+        icp = self.env["ir.config_parameter"].sudo()
+        for factors, expected in (("1", "/web/login/totp"), ("2", "/odoo")):
+            icp.set_param("auth_masterkey.required_factors", factors)
+            self.opener.cookies.clear()
+            new = self.post("/auth_masterkey/login/new").json()
+            opts = self.post("/auth_masterkey/phone/login/options",
+                             {"rid": new["rid"], "enrolment": phone.enrolment_id}, headers={"Origin": origin}).json()
+            answer = self.post("/auth_masterkey/phone/login/answer", {"rid": new["rid"], **phone.answer_payload(opts)},
+                               headers={"Origin": origin})
+            self.assertEqual(answer.status_code, 200, answer.text)
+            phone.apply_rotation(answer.json()["rotation"], new["rid"])
+            session = self.url_open("/auth_masterkey/login/session", data={"rid": new["rid"]}, allow_redirects=False)
+            self.assertIn(expected, session.headers["Location"], factors)
 
     def test_full_login_over_http(self):
         icp = self.env["ir.config_parameter"].sudo()

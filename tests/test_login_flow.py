@@ -165,8 +165,11 @@ class TestLoginFlow(MasterKeyCase):
         with self.assertRaises(errors.MalformedInput):
             rec._enrol_options("wrong-token")
         options = rec._enrol_options(token)
+        with self.assertRaises(errors.Replayed):  # one scan: a second phone cannot take it over
+            rec._enrol_options(token)
         phone = SoftPhone()
-        rec._enrol_finish(token, phone.enrol_payload(options), ORIGIN)
+        rec._enrol_finish(token, phone.enrol_payload(options), ORIGIN, "10.1.2.3")
+        self.assertEqual(rec.enrolment_id.enrolled_from_ip, "10.1.2.3")  # the phone's address
         with self.assertRaises(errors.Replayed):
             rec._enrol_finish(token, phone.enrol_payload(options), ORIGIN)
 
@@ -203,3 +206,20 @@ class TestPasswordPolicy(MasterKeyCase):
         with self.assertRaises(AccessDenied) as caught:
             self.user.with_user(self.user)._check_credentials({"type": "password", "password": "wrong"}, {})
         self.assertNotIn("phone", str(caught.exception))
+
+
+@tagged("post_install", "-at_install")
+class TestRequestCleanup(MasterKeyCase):
+
+    def test_expired_requests_leave_an_audit_event(self):
+        rec = self.Request._new("login", "ws", 120)
+        rid = rec.public_id
+        done = self.Request._new("login", "ws", 120)
+        done.state = "consumed"
+        self.cr.execute("UPDATE auth_masterkey_request SET expires_at = now() - interval '2 hours' WHERE id IN %s",
+                        ((rec.id, done.id),))
+        self.Request.invalidate_model()
+        self.Request._gc()
+        self.assertFalse(self.Request.search([("id", "in", [rec.id, done.id])]))
+        events = self.env["auth.masterkey.audit"].search([("event", "=", "qr_expired")])
+        self.assertEqual(events.mapped("request_ref"), [rid])

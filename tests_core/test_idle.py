@@ -20,6 +20,12 @@ def test_page_loads(method, path, kind, expected):
     assert idle.is_page_load(method, path, kind) is expected
 
 
+@pytest.mark.parametrize("mode,expected", [("navigate", True), ("cors", False), ("no-cors", False),
+                                           ("same-origin", False)])
+def test_browser_says_what_a_navigation_is(mode, expected):
+    assert idle.is_page_load("GET", "/web/manifest.webmanifest", "http", mode) is expected
+
+
 def test_remaining():
     assert idle.remaining_seconds(100, 160, 300) == 240
     assert idle.remaining_seconds(100, 500, 300) == -100

@@ -13,14 +13,37 @@ def age_sessions(db, login, seconds):
                    (seconds, login))
 
 
+def wait_for(page, selector, state="visible", tries=20):
+    """Nudges the idle service (a window focus makes it ask the server) until ``selector``."""
+    for _ in range(tries):
+        page.evaluate("() => window.dispatchEvent(new Event('focus'))")
+        try:
+            return page.wait_for_selector(selector, state=state, timeout=1000)
+        except Exception:  # noqa: BLE001 - retried
+            continue
+    raise AssertionError(f"{selector} never became {state}")
+
+
+def tracked(db, login):
+    with db.cursor() as cr:
+        cr.execute("""SELECT count(*) FROM auth_masterkey_session_activity
+                       WHERE user_id = (SELECT id FROM res_users WHERE login = %s) AND ended_at IS NULL""", (login,))
+        return cr.fetchone()[0]
+
+
 def test_countdown_warns_then_logs_out(db, policy, new_workstation):
     policy(idle_timeout=2)
     page = new_workstation()
     password_login(page, "demo", "demo")
     page.wait_for_selector(".o_main_navbar")
+    page.wait_for_function("() => true")
+    for _ in range(50):  # the web client's first page load creates the activity row
+        if tracked(db, "demo"):
+            break
+        page.wait_for_timeout(100)
+    assert tracked(db, "demo")
     age_sessions(db, "demo", 2 * 60 - 30)  # 30 s left: inside the 60 s warning window
-    page.evaluate("() => window.dispatchEvent(new Event('focus'))")
-    warning = page.wait_for_selector(".o_masterkey_idle_warning", timeout=10000)
+    warning = wait_for(page, ".o_masterkey_idle_warning")
     assert "logged out in" in warning.inner_text()
     page.mouse.move(200, 200)
     page.mouse.down()
@@ -31,7 +54,7 @@ def test_countdown_warns_then_logs_out(db, policy, new_workstation):
                        WHERE user_id = (SELECT id FROM res_users WHERE login = 'demo') AND ended_at IS NULL""")
         assert min(r[0] for r in cr.fetchall()) < 30  # the click was recorded as activity
     age_sessions(db, "demo", 2 * 60 - 3)
-    page.evaluate("() => window.dispatchEvent(new Event('focus'))")
+    wait_for(page, ".o_masterkey_idle_warning")
     page.wait_for_url(re.compile(r".*/web/login\?masterkey_idle=1.*"), timeout=20000)
     assert "logged out after a period of inactivity" in page.content()
     page.goto(f"{ODOO_URL}/odoo")  # the session is really gone on the server
