@@ -3,6 +3,8 @@ expiry, a foreign browser, and the 1- and 3-factor policies."""
 
 import re
 
+import pytest
+
 from conftest import ODOO_URL, session_info, shot
 from flows import enrol_phone, phone_answer, start_qr_login, wait_logged_in
 
@@ -11,6 +13,18 @@ def reset_phones(db, login="admin"):
     with db.cursor() as cr:
         cr.execute("""UPDATE auth_masterkey_enrolment SET state = 'revoked'
                        WHERE user_id = (SELECT id FROM res_users WHERE login = %s)""", (login,))
+
+
+@pytest.fixture()
+def enrolled_phone(db, policy, new_phone, new_workstation):
+    """A phone enrolled for admin (2 factors, no biometric), the admin's older phones revoked."""
+    def make():
+        reset_phones(db)
+        policy(required_factors=2)
+        phone = new_phone()
+        enrol_phone(new_workstation(), phone, biometric=False)
+        return phone
+    return make
 
 
 def test_enrol_then_qr_login_with_three_factors(db, policy, new_phone, new_workstation):
@@ -32,11 +46,8 @@ def test_enrol_then_qr_login_with_three_factors(db, policy, new_phone, new_works
         assert cr.fetchone()[0] == 3
 
 
-def test_phone_logs_itself_in_and_rotates_its_share(db, policy, new_phone, new_workstation):
-    reset_phones(db)
-    policy(required_factors=2)
-    phone = new_phone()
-    enrol_phone(new_workstation(), phone, biometric=False)
+def test_phone_logs_itself_in_and_rotates_its_share(db, enrolled_phone):
+    phone = enrolled_phone()
     for _round in range(2):  # twice: the second login uses the rotated share
         phone.page.goto(f"{ODOO_URL}/web/logout")
         phone.page.goto(f"{ODOO_URL}/web/login")
@@ -49,11 +60,8 @@ def test_phone_logs_itself_in_and_rotates_its_share(db, policy, new_phone, new_w
         assert cr.fetchone() == (1, 2)
 
 
-def test_denied_login_leaves_workstation_logged_out(db, policy, new_phone, new_workstation):
-    reset_phones(db)
-    policy(required_factors=2)
-    phone = new_phone()
-    enrol_phone(new_workstation(), phone, biometric=False)
+def test_denied_login_leaves_workstation_logged_out(enrolled_phone, new_workstation):
+    phone = enrolled_phone()
     workstation = new_workstation()
     url, code = start_qr_login(workstation)
     status, _error = phone_answer(phone, url, code, approve=False)
@@ -62,11 +70,8 @@ def test_denied_login_leaves_workstation_logged_out(db, policy, new_phone, new_w
     assert not (session_info(workstation) or {}).get("uid")
 
 
-def test_expired_request_cannot_be_approved(db, policy, new_phone, new_workstation):
-    reset_phones(db)
-    policy(required_factors=2)
-    phone = new_phone()
-    enrol_phone(new_workstation(), phone, biometric=False)
+def test_expired_request_cannot_be_approved(db, enrolled_phone, new_workstation):
+    phone = enrolled_phone()
     workstation = new_workstation()
     url, code = start_qr_login(workstation)
     rid = url.split("rid=")[1]
@@ -80,11 +85,8 @@ def test_expired_request_cannot_be_approved(db, policy, new_phone, new_workstati
     workstation.wait_for_function(f"!document.querySelector('#masterkey_qr').dataset.url.includes('{rid}')")
 
 
-def test_other_browser_cannot_consume_an_approval(db, policy, new_phone, new_workstation):
-    reset_phones(db)
-    policy(required_factors=2)
-    phone = new_phone()
-    enrol_phone(new_workstation(), phone, biometric=False)
+def test_other_browser_cannot_consume_an_approval(enrolled_phone, new_workstation):
+    phone = enrolled_phone()
     attacker = new_workstation()
     workstation = new_workstation()
     url, code = start_qr_login(workstation)
@@ -102,11 +104,9 @@ def test_other_browser_cannot_consume_an_approval(db, policy, new_phone, new_wor
     assert session_info(workstation)["username"] == "admin"
 
 
-def test_one_factor_policy_needs_no_biometric(db, policy, new_phone, new_workstation):
-    reset_phones(db)
+def test_one_factor_policy_needs_no_biometric(db, policy, enrolled_phone, new_workstation):
+    phone = enrolled_phone()
     policy(required_factors=1)
-    phone = new_phone()
-    enrol_phone(new_workstation(), phone, biometric=False)
     workstation = new_workstation()
     url, code = start_qr_login(workstation)
     status, error = phone_answer(phone, url, code)
@@ -117,11 +117,8 @@ def test_one_factor_policy_needs_no_biometric(db, policy, new_phone, new_worksta
         assert cr.fetchone()[0] == 1  # policy 1: the split credential alone
 
 
-def test_three_factor_policy_refuses_a_phone_without_biometric(db, policy, new_phone, new_workstation):
-    reset_phones(db)
-    policy(required_factors=2)
-    phone = new_phone()
-    enrol_phone(new_workstation(), phone, biometric=False)
+def test_three_factor_policy_refuses_a_phone_without_biometric(policy, enrolled_phone, new_workstation):
+    phone = enrolled_phone()
     policy(required_factors=3)
     workstation = new_workstation()
     url, _code = start_qr_login(workstation)
