@@ -26,6 +26,7 @@ def enrol(env, user, biometric=True):
     rec, token = Request._enrol_start(user, "bench-workstation-secret")
     options = rec._enrol_options(token)
     rec._enrol_finish(token, phone.enrol_payload(options, biometric), ORIGIN)
+    rec._enrol_confirm(True)
     phone.login, phone.uid = user.login, user.id
     return phone
 

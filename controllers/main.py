@@ -28,7 +28,7 @@ from ..masterkey_core.codec import require_token
 from ..models import masterkey_settings as settings
 
 _logger = logging.getLogger(__name__)
-BROWSER_COOKIE = "masterkey_browser"
+BROWSER_COOKIE = "masterkey_browser_"  # + request id: one secret per request, minted here
 MAX_BODY = 64 * 1024
 STATUS = {errors.RateLimited: 429, errors.MalformedInput: 400, errors.Expired: 410, errors.Replayed: 409,
           errors.KeyUnavailable: 503, errors.PolicyError: 412, errors.VerificationFailed: 403}
@@ -86,8 +86,15 @@ def request_origin():
     return origin
 
 
-def browser_secret():
-    return request.httprequest.cookies.get(BROWSER_COOKIE, "")
+def browser_secret(rid):
+    """The secret cookie this browser got with request ``rid``. One cookie per request, so a
+    new request in another tab never unbinds a pending one, and the value is always ours."""
+    return request.httprequest.cookies.get(BROWSER_COOKIE + str(rid or "")[:64], "") if is_token(rid) else ""
+
+
+def set_browser_cookie(response, rid, secret, ttl):
+    response.set_cookie(BROWSER_COOKIE + rid, secret, max_age=ttl + 300, httponly=True, samesite="Strict",
+                        secure=request.httprequest.scheme == "https", path="/auth_masterkey")
 
 
 def qr_svg(url):
@@ -169,13 +176,12 @@ class MasterKeyController(http.Controller):
             request.env["auth.masterkey.audit"]._record("qr_created", method="masterkey", req=rec)
             base = request.httprequest.url_root.rstrip("/")
             url = f"{base}/auth_masterkey/phone/approve#rid={rec.public_id}"
-            run.cookie = secret
+            run.cookie = (rec.public_id, secret, ttl)
             return {"rid": rec.public_id, "match_code": rec.match_code, "expires_in": ttl,
                     "approve_url": url, "qr_svg": qr_svg(url) if want_qr else None}
         response = self._run(run)
         if response.status_code == 200:
-            response.set_cookie(BROWSER_COOKIE, run.cookie, httponly=True, samesite="Strict",
-                                secure=request.httprequest.scheme == "https", path="/auth_masterkey")
+            set_browser_cookie(response, *run.cookie)
         return response
 
     @http.route("/auth_masterkey/login/status", type="http", auth="public", methods=["POST"], csrf=False)
@@ -183,7 +189,7 @@ class MasterKeyController(http.Controller):
         def run():
             data = read_json()
             rec = self._lookup(data, "login")
-            if not rec or not rec._belongs_to_browser(browser_secret()):
+            if not rec or not rec._belongs_to_browser(browser_secret(rec.public_id)):
                 raise errors.MalformedInput("Unknown or expired request.")
             state = rec.state
             if state in ("pending", "scanned") and rec.expires_at < http.request.env.cr.now().replace(tzinfo=None):
@@ -198,7 +204,7 @@ class MasterKeyController(http.Controller):
         if origin and origin != request.httprequest.host_url.rstrip("/"):
             raise BadRequest("Cross-origin login refused.")
         credential = {"type": "masterkey", "login": "", "masterkey_request": rid or "",
-                      "masterkey_browser_secret": browser_secret()}
+                      "masterkey_browser_secret": browser_secret(rid)}
         try:
             auth_info = request.session.authenticate(request.db, credential)
         except AccessDenied as exc:
@@ -228,7 +234,7 @@ class MasterKeyController(http.Controller):
                 raise errors.VerificationFailed("This phone is not enrolled (or was revoked) on this Odoo.")
             rec = request.env["auth.masterkey.request"]._locked(data.get("rid"), "login")
             options = rec._phone_options(enrolment, request_origin())
-            same = rec._belongs_to_browser(browser_secret())
+            same = rec._belongs_to_browser(browser_secret(rec.public_id))
             options.update(requester=describe_requester(rec), same_browser=same)
             if not same:
                 options["match_choices"] = rec.match_choices.split(",")
@@ -247,7 +253,7 @@ class MasterKeyController(http.Controller):
             self._guard(rec.user_id.login if rec.user_id else None)
             approve = data.get("approve") is True
             reply, recovered = rec._phone_answer(data, request_origin(), approve=approve,
-                                                 same_browser=rec._belongs_to_browser(browser_secret()))
+                                                 same_browser=rec._belongs_to_browser(browser_secret(rec.public_id)))
             request.env["auth.masterkey.audit"]._record(
                 "qr_approved" if approve else "qr_denied", user=rec.user_id, method="masterkey",
                 result="success" if approve else "info", reason="rotation reply lost before" if recovered else "",
@@ -268,21 +274,41 @@ class MasterKeyController(http.Controller):
         url = f"{base}/auth_masterkey/phone/enrol#rid={rec.public_id}&t={token}"
         response = request.render("auth_masterkey.enrol_page", {
             # the SVG is built by the qrcode package from our own URL
-            "rid": rec.public_id, "qr_svg": Markup(qr_svg(url)),  # noqa: S704 "enrol_url": url, "ttl": settings.ENROL_TTL,
+            "rid": rec.public_id, "qr_svg": Markup(qr_svg(url)),  # noqa: S704
+            "enrol_url": url, "ttl": settings.ENROL_TTL,
             "insecure": _insecure_context()})
         response.headers["Cache-Control"] = "no-store"
         response.headers["Referrer-Policy"] = "no-referrer"
-        response.set_cookie(BROWSER_COOKIE, secret, httponly=True, samesite="Strict",
-                            secure=request.httprequest.scheme == "https", path="/auth_masterkey")
+        set_browser_cookie(response, rec.public_id, secret, settings.ENROL_TTL)
         return response
 
     @http.route("/auth_masterkey/enrol/status", type="http", auth="user", methods=["POST"], csrf=False)
     def enrol_status(self):
         def run():
             rec = self._lookup(read_json(), "enrol")
-            if not rec or rec.user_id != request.env.user or not rec._belongs_to_browser(browser_secret()):
+            if not rec or rec.user_id != request.env.user or not rec._belongs_to_browser(browser_secret(rec.public_id)):
                 raise errors.MalformedInput("Unknown or expired request.")
-            return {"state": rec.state, "phone": rec.enrolment_id.name if rec.enrolment_id else None}
+            result = {"state": rec.state, "phone": rec.enrolment_id.name if rec.enrolment_id else None}
+            if rec.state == "confirm":
+                result.update(code=rec.match_code, ip=rec.enrolment_id.enrolled_from_ip or "")
+            return result
+        return self._run(run)
+
+    @http.route("/auth_masterkey/enrol/confirm", type="http", auth="user", methods=["POST"], csrf=False)
+    def enrol_confirm(self):
+        """The computer that showed the QR code accepts (or rejects) the phone that answered."""
+        def run():
+            data = read_json()
+            rec = self._lookup(data, "enrol")
+            if not rec or rec.user_id != request.env.user or not rec._belongs_to_browser(browser_secret(rec.public_id)):
+                raise errors.MalformedInput("Unknown or expired request.")
+            accept = data.get("accept") is True
+            enrolment = rec._enrol_confirm(accept)
+            request.env["auth.masterkey.audit"]._record(
+                "enrolment_created" if accept else "enrolment_rejected", user=rec.user_id, method="masterkey",
+                result="success" if accept else "info", req=rec, enrolment=enrolment,
+                factors_passed=3 if enrolment.has_biometric else 2)
+            return {"state": rec.state, "phone": enrolment.name}
         return self._run(run)
 
     @http.route("/auth_masterkey/phone/enrol", type="http", auth="public", methods=["GET"], sitemap=False)
@@ -311,11 +337,10 @@ class MasterKeyController(http.Controller):
             self._guard()
             rec = request.env["auth.masterkey.request"]._locked(data.get("rid"), "enrol")
             enrolment = rec._enrol_finish(data.get("token"), data, request_origin(), request.httprequest.remote_addr)
-            request.env["auth.masterkey.audit"]._record("enrolment_created", user=rec.user_id, method="masterkey",
-                                                        result="success", req=rec, enrolment=enrolment,
-                                                        factors_passed=3 if enrolment.has_biometric else 2)
+            request.env["auth.masterkey.audit"]._record("enrolment_answered", user=rec.user_id, method="masterkey",
+                                                        result="info", req=rec, enrolment=enrolment)
             return {"enrolment": enrolment.public_id, "label": enrolment.name, "user": rec.user_id.name,
-                    "biometric": enrolment.has_biometric}
+                    "biometric": enrolment.has_biometric, "confirm_code": rec.match_code}
         return self._run(run, audit_event="enrolment", req_lookup=lambda: self._lookup(data, "enrol"))
 
 

@@ -23,7 +23,8 @@ class MasterKeyEnrolment(models.Model):
     user_id = fields.Many2one("res.users", required=True, ondelete="cascade", index=True, readonly=True)
     public_id = fields.Char("Enrolment ID", required=True, readonly=True, index=True, copy=False,
                             default=lambda self: challenge.new_request_id())
-    state = fields.Selection([("active", "Active"), ("revoked", "Revoked")], default="active", required=True,
+    state = fields.Selection([("pending", "Waiting for confirmation"), ("active", "Active"), ("revoked", "Revoked")],
+                             default="active", required=True,
                              readonly=True)
     has_biometric = fields.Boolean("Biometric factor", readonly=True)
     last_login = fields.Datetime(readonly=True)
@@ -101,7 +102,7 @@ class MasterKeyEnrolment(models.Model):
 
     def action_revoke(self):
         self._check_manage()
-        active = self.filtered(lambda e: e.state == "active")
+        active = self.filtered(lambda e: e.state in ("active", "pending"))
         wipe = {name: False for name in SECRET_FIELDS + ("share_pending", "share_superseded")}
         active.sudo().write({"state": "revoked", "revoked_on": fields.Datetime.now(), **wipe})
         for enrolment in active:

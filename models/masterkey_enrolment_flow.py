@@ -23,8 +23,6 @@ class MasterKeyEnrolmentFlow(models.Model):
         token = secrets.token_urlsafe(24)
         rec = self._new("enrol", browser_secret, settings.ENROL_TTL, ip=ip, agent=agent, user=user, token=token)
         rec.enrolment_ref = challenge.new_request_id()
-        # Changing the user's phones ends their other sessions (this one is kept).
-        user._masterkey_bump_session_epoch()
         return rec, token
 
     def _check_token(self, token):
@@ -82,8 +80,25 @@ class MasterKeyEnrolmentFlow(models.Model):
             values.update(has_biometric=True, webauthn_credential_id=credential.credential_id,
                           webauthn_public_key=b64url_encode(credential.public_key),
                           webauthn_sign_count=credential.sign_count, webauthn_aaguid=credential.aaguid)
-        enrolment = Enrolment.create(values)
-        self.write({"state": "done", "enrolment_id": enrolment.id})
+        # Not a login method yet: the computer that showed the QR code must confirm this phone
+        # (its name and the code it shows), so whoever else scans the code first gains nothing.
+        enrolment = Enrolment.create({**values, "state": "pending"})
+        self.write({"state": "confirm", "enrolment_id": enrolment.id})
+        return enrolment
+
+    def _enrol_confirm(self, accept):
+        """The workstation's answer: the enrolment becomes active, or is wiped."""
+        if self.state != "confirm" or self.enrolment_id.state != "pending":
+            raise errors.Replayed()
+        enrolment = self.enrolment_id.sudo()
+        if not accept:
+            enrolment.action_revoke()
+            self.state = "denied"
+            return enrolment
+        enrolment.state = "active"
+        self.state = "done"
+        # Changing the user's phones ends their other sessions (the confirming one is kept).
+        self.user_id._masterkey_bump_session_epoch()
         return enrolment
 
 

@@ -35,7 +35,8 @@ class MasterKeyRequest(models.Model):
     purpose = fields.Selection([("login", "Login"), ("enrol", "Enrolment")], required=True)
     state = fields.Selection([
         ("pending", "Waiting for the phone"), ("scanned", "Phone is answering"), ("approved", "Approved"),
-        ("denied", "Denied"), ("consumed", "Used"), ("done", "Enrolled")], default="pending", required=True)
+        ("denied", "Denied"), ("consumed", "Used"), ("confirm", "Waiting for the computer's confirmation"),
+        ("done", "Enrolled")], default="pending", required=True)
     user_id = fields.Many2one("res.users", ondelete="cascade", index=True)
     enrolment_id = fields.Many2one("auth.masterkey.enrolment", ondelete="cascade")
     browser_secret_hash = fields.Char(required=True)
@@ -219,7 +220,9 @@ class MasterKeyRequest(models.Model):
         """Drop requests an hour after they expired; the audit log keeps their history, with
         an 'expired' event for each one nobody finished."""
         old = self.sudo().search([("expires_at", "<", fields.Datetime.now() - timedelta(hours=1))])
-        unfinished = old.filtered(lambda r: r.state in ("pending", "scanned"))
+        unfinished = old.filtered(lambda r: r.state in ("pending", "scanned", "confirm"))
+        # a phone never confirmed on the computer never becomes a login method
+        unfinished.enrolment_id.filtered(lambda e: e.state == "pending").sudo().action_revoke()
         if unfinished:
             self.env["auth.masterkey.audit"]._record_many([{
                 "event": "qr_expired" if r.purpose == "login" else "enrolment_expired", "user_id": r.user_id.id,

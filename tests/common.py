@@ -109,6 +109,7 @@ class MasterKeyCase(TransactionCase):
         rec, token = self.Request._enrol_start(user or self.user, "workstation-secret")
         options = rec._enrol_options(token)
         enrolment = rec._enrol_finish(token, phone.enrol_payload(options, biometric), ORIGIN)
+        rec._enrol_confirm(True)
         return phone, enrolment
 
     def login(self, phone, enrolment, browser="ws-secret", approve=True, same_browser=False, uv=True):

@@ -1,4 +1,8 @@
 import json
+import re
+import time
+
+import odoo.http
 
 from odoo.tests import HttpCase, tagged
 
@@ -102,6 +106,7 @@ class TestEndpoints(HttpCase):
                            {"rid": rec.public_id, "token": token, **phone.enrol_payload(options)},
                            headers={"Origin": origin})
         self.assertEqual(finish.status_code, 200, finish.text)
+        rec._enrol_confirm(True)
         return phone
 
     def test_failed_answer_burns_the_challenge(self):
@@ -172,21 +177,41 @@ class TestEndpoints(HttpCase):
             session = self.url_open("/auth_masterkey/login/session", data={"rid": new["rid"]}, allow_redirects=False)
             self.assertIn(expected, session.headers["Location"], factors)
 
+    def test_enrolment_waits_for_the_computer_that_showed_the_code(self):
+        origin = self.base_url()
+        icp = self.env["ir.config_parameter"].sudo()
+        icp.set_param("web.base.url", origin)
+        icp.set_param("auth_masterkey.rp_id", "127.0.0.1")
+        session = self.authenticate("admin", "admin")
+        session["identity-check-last"] = time.time()
+        odoo.http.root.session_store.save(session)
+        page = self.url_open("/auth_masterkey/enrol").text
+        rid = re.search(r'data-rid="([^"]+)"', page).group(1)
+        token = re.search(r"[&;]t=([A-Za-z0-9_-]{20,})", page).group(1)
+        phone = SoftPhone(origin=origin, rp_id="127.0.0.1")
+        options = self.post("/auth_masterkey/phone/enrol/options", {"rid": rid, "token": token},
+                            headers={"Origin": origin}).json()
+        finish = self.post("/auth_masterkey/phone/enrol/finish", {"rid": rid, "token": token,
+                                                                  **phone.enrol_payload(options)}, headers={"Origin": origin})
+        code = finish.json()["confirm_code"]
+        status = self.post("/auth_masterkey/enrol/status", {"rid": rid}).json()
+        self.assertEqual((status["state"], status["code"], status["phone"]), ("confirm", code, "Test phone"))
+        # not a login method until the computer confirms
+        new = self.post("/auth_masterkey/login/new").json()
+        self.assert_error(self.post("/auth_masterkey/phone/login/options",
+                                    {"rid": new["rid"], "enrolment": phone.enrolment_id}, headers={"Origin": origin}), 403)
+        self.assertEqual(self.post("/auth_masterkey/enrol/confirm", {"rid": rid, "accept": True}).status_code, 200)
+        self.assertEqual(self.post("/auth_masterkey/enrol/status", {"rid": rid}).json()["state"], "done")
+        self.assert_error(self.post("/auth_masterkey/enrol/confirm", {"rid": rid, "accept": True}), 409)
+        enrolment = self.env["auth.masterkey.enrolment"].sudo().search([("public_id", "=", phone.enrolment_id)])
+        self.assertEqual(enrolment.state, "active")
+
     def test_full_login_over_http(self):
         icp = self.env["ir.config_parameter"].sudo()
         icp.set_param("web.base.url", self.base_url())
         origin = self.base_url()
         user = self.env.ref("base.user_admin")
-        Request = self.env["auth.masterkey.request"]
-        phone = SoftPhone(origin=origin, rp_id="127.0.0.1")
-        icp.set_param("auth_masterkey.rp_id", "127.0.0.1")
-        rec, token = Request._enrol_start(user, "ws")
-        options = self.post("/auth_masterkey/phone/enrol/options", {"rid": rec.public_id, "token": token},
-                            headers={"Origin": origin}).json()
-        finish = self.post("/auth_masterkey/phone/enrol/finish",
-                           {"rid": rec.public_id, "token": token, **phone.enrol_payload(options)},
-                           headers={"Origin": origin})
-        self.assertEqual(finish.status_code, 200, finish.text)
+        phone = self.enrol_admin(origin)
         new = self.post("/auth_masterkey/login/new").json()
         opts = self.post("/auth_masterkey/phone/login/options", {"rid": new["rid"], "enrolment": phone.enrolment_id},
                          headers={"Origin": origin}).json()

@@ -170,6 +170,10 @@ class TestLoginFlow(MasterKeyCase):
         phone = SoftPhone()
         rec._enrol_finish(token, phone.enrol_payload(options), ORIGIN, "10.1.2.3")
         self.assertEqual(rec.enrolment_id.enrolled_from_ip, "10.1.2.3")  # the phone's address
+        self.assertFalse(self.env["auth.masterkey.enrolment"]._find_active(phone.enrolment_id))  # not confirmed
+        rec._enrol_confirm(False)  # the computer rejects it
+        self.assertEqual(rec.enrolment_id.state, "revoked")
+        self.assertFalse(rec.enrolment_id.sudo().share_current)
         with self.assertRaises(errors.Replayed):
             rec._enrol_finish(token, phone.enrol_payload(options), ORIGIN)
 

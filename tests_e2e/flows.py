@@ -45,10 +45,16 @@ def enrol_phone(workstation, phone, *, biometric=True, label="Test phone", scree
     if screenshots:
         shot(phone.page, "enrol_phone")
     phone.page.click("#mk_enrol_button")
-    phone.page.wait_for_function("document.querySelector('#mk_status').textContent.startsWith('Done')"
+    phone.page.wait_for_function("document.querySelector('#mk_status').textContent.startsWith('Almost done')"
                                  " || !document.querySelector('#mk_error').hidden")
-    assert phone.page.inner_text("#mk_status").startswith("Done"), phone.page.inner_text("#mk_error")
-    # the workstation page follows by itself
+    assert phone.page.inner_text("#mk_status").startswith("Almost done"), phone.page.inner_text("#mk_error")
+    code = re.search(r"shows (\d\d)", phone.page.inner_text("#mk_status")).group(1)
+    # the workstation page follows by itself and asks: is this your phone?
+    workstation.wait_for_selector("#mk_confirm_yes", state="visible", timeout=5000)
+    assert code in workstation.inner_text("#mk_status") and label in workstation.inner_text("#mk_status")
+    if screenshots:
+        shot(workstation, "enrol_confirm")
+    workstation.click("#mk_confirm_yes")
     workstation.wait_for_function("document.querySelector('#mk_status').textContent.includes('enrolled')",
                                   timeout=5000)
 

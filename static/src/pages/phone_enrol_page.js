@@ -25,7 +25,8 @@ async function enrol() {
             signature: made.signature, timestamp: made.timestampMs, webauthn,
         });
         await requestPersistence();
-        $("mk_status").textContent = `Done: this phone now logs ${result.user} in` +
+        $("mk_status").textContent = `Almost done: on your computer, check that it shows ${result.confirm_code} ` +
+            `and "${result.label}", then confirm. This phone will then log ${result.user} in` +
             (result.biometric ? " with biometrics." : ".");
     } catch (error) {
         if (enrolled) {
