@@ -48,6 +48,29 @@ class IrHttp(models.AbstractModel):
                 cls._masterkey_write(lambda e: e["auth.masterkey.session.activity"]._touch(identifier, uid))
 
     @classmethod
+    def _post_dispatch(cls, response):
+        super()._post_dispatch(response)
+        cls._masterkey_audit_totp()
+
+    @classmethod
+    def _masterkey_audit_totp(cls):
+        """Odoo's TOTP step (auth_totp, when installed) is a login attempt too: audit it and
+        count its failures in the shared limiter. Read from the session, so no dependency."""
+        httpreq = request.httprequest
+        if httpreq.method != "POST" or httpreq.path != "/web/login/totp" or not request.params.get("totp_token"):
+            return
+        uid = request.session.uid or request.session.pre_uid
+        if not uid:
+            return
+        env = request.env(su=True)
+        user = env["res.users"].browse(uid)
+        passed = bool(request.session.uid)
+        env["auth.masterkey.audit"]._record("login", user=user, method="totp", result="success" if passed else "failure",
+                                            reason="" if passed else "wrong or invalid code")
+        if not passed:
+            cls._masterkey_write(lambda e: e["auth.masterkey.ratelimit"]._failure(httpreq.remote_addr, user.login))
+
+    @classmethod
     def _masterkey_write(cls, fn):
         """Writes on a cursor of their own, committed even if the request later fails or
         runs on a read-only cursor (background RPCs: not activity, but they are tracked)."""

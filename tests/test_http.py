@@ -206,6 +206,26 @@ class TestEndpoints(HttpCase):
         enrolment = self.env["auth.masterkey.enrolment"].sudo().search([("public_id", "=", phone.enrolment_id)])
         self.assertEqual(enrolment.state, "active")
 
+    def test_totp_attempts_are_audited(self):
+        if "totp_secret" not in self.env["res.users"]._fields:
+            self.skipTest("auth_totp is not installed in this database")
+        from odoo.addons.auth_totp.models.totp import hotp
+        secret = "JBSWY3DPEHPK3PXP"
+        self.env.ref("base.user_admin").sudo().totp_secret = secret
+
+        def post_form(path, **fields):
+            page = self.url_open(path).text
+            token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+            return self.url_open(path, data={"csrf_token": token, **fields})
+
+        self.assertIn("/web/login/totp", post_form("/web/login", login="admin", password="admin").url)
+        post_form("/web/login/totp", totp_token="000000")
+        import base64
+        code = hotp(base64.b32decode(secret), int(time.time() // 30))
+        self.assertIn("/odoo", post_form("/web/login/totp", totp_token=f"{code:06d}").url)
+        events = self.env["auth.masterkey.audit"].search([("method", "=", "totp")], order="id")
+        self.assertEqual(events.mapped("result"), ["failure", "success"])
+
     def test_full_login_over_http(self):
         icp = self.env["ir.config_parameter"].sudo()
         icp.set_param("web.base.url", self.base_url())
