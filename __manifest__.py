@@ -20,6 +20,4 @@
     "assets": {
         "web.assets_backend": ["auth_masterkey/static/src/idle/idle_service.js"],
     },
-    "installable": True,
-    "application": False,
 }

@@ -148,10 +148,9 @@ class MasterKeyAudit(models.Model):
     def write(self, vals):
         raise AccessError(_("Audit events cannot be changed."))
 
-    def unlink(self):
-        if not self.env.context.get("masterkey_audit_purge"):
-            raise AccessError(_("Audit events cannot be deleted."))
-        return super().unlink()
+    @api.ondelete(at_uninstall=False)
+    def _unlink_never(self):
+        raise AccessError(_("Audit events cannot be deleted."))
 
     def action_verify_integrity(self):
         """Checks the whole chain, whichever rows are selected (a list header button)."""

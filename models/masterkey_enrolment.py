@@ -113,10 +113,10 @@ class MasterKeyEnrolment(models.Model):
         active.user_id._masterkey_bump_session_epoch()
         return True
 
-    def unlink(self):
+    @api.ondelete(at_uninstall=False)
+    def _unlink_if_revoked(self):
         if any(e.state == "active" for e in self):
             raise UserError(_("Revoke a phone before deleting it."))
-        return super().unlink()
 
     def write(self, vals):
         # Users may only rename; the rest is written by the code with sudo.

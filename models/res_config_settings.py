@@ -63,4 +63,4 @@ class ResConfigSettings(models.TransientModel):
         from odoo.exceptions import ValidationError
         for rec in self:
             if not 15 <= rec.masterkey_qr_ttl <= 120:
-                raise ValidationError("The QR code lifetime must be between 15 and 120 seconds.")
+                raise ValidationError(self.env._("The QR code lifetime must be between 15 and 120 seconds."))
