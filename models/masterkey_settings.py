@@ -12,6 +12,7 @@ PREFIX = "auth_masterkey."
 DEFAULT_QR_TTL = 120
 MAX_QR_TTL = 120
 ENROL_TTL = 300
+_WARNED_FALLBACK = set()  # only decides whether to log; no login state lives in memory
 
 
 def param(env, name, default=None):
@@ -26,7 +27,9 @@ def keyring(env):
     except errors.MalformedInput as exc:  # a broken server configuration is an outage, not bad input
         _logger.error("auth_masterkey: masterkey_kek in the configuration file is invalid: %s", exc.message)
         raise errors.KeyUnavailable("The server's MasterKey key configuration is invalid.") from exc
-    if ring.is_fallback:
+    if ring.is_fallback and env.cr.dbname not in _WARNED_FALLBACK:
+        # once per process and database: loud at start, not a line per login
+        _WARNED_FALLBACK.add(env.cr.dbname)
         _logger.warning(kek.FALLBACK_WARNING)
     return ring
 
