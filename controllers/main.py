@@ -23,7 +23,7 @@ from odoo.tools._vendor.useragents import UserAgent  # werkzeug 2.2 no longer pa
 
 from odoo.addons.web.controllers.utils import _get_login_redirect_url, ensure_db
 
-from ..masterkey_core import errors
+from ..masterkey_core import errors, idle
 from ..masterkey_core.codec import require_token
 from ..models import masterkey_settings as settings
 
@@ -153,6 +153,19 @@ class MasterKeyController(http.Controller):
             _logger.info("auth_masterkey: %s refused: %s", audit_event or "request", exc.code)
             return error_response(exc)
 
+    def _answer(self, fn, *, purpose=None, audit_event=None, guard=True):
+        """A JSON endpoint: parse the body, check the rate limit, run ``fn(data)``; a typed error
+        is handled by _run against the request that ``data["rid"]`` names for ``purpose``."""
+        data = {}
+
+        def run():
+            data.update(read_json())
+            if guard:
+                self._guard()
+            return fn(data)
+        lookup = (lambda: self._lookup(data, purpose)) if purpose else None
+        return self._run(run, audit_event=audit_event, req_lookup=lookup)
+
     def _lookup(self, data, purpose):
         rid = data.get("rid") if isinstance(data, dict) else None
         if not is_token(rid):
@@ -160,15 +173,21 @@ class MasterKeyController(http.Controller):
         return request.env["auth.masterkey.request"].sudo().search(
             [("public_id", "=", rid), ("purpose", "=", purpose)], limit=1) or None
 
+    def _own_enrol_request(self, data):
+        """The enrolment request named in ``data``, if it is this user's and this browser's."""
+        rec = self._lookup(data, "enrol")
+        if not rec or rec.user_id != request.env.user or not rec._belongs_to_browser(browser_secret(rec.public_id)):
+            raise errors.MalformedInput("Unknown or expired request.")
+        return rec
+
     def _guard(self, login=None):
         request.env["auth.masterkey.ratelimit"]._check(request.httprequest.remote_addr, login)
 
     # -- workstation / phone: a login request -----------------------------------------------
     @http.route("/auth_masterkey/login/new", type="http", auth="public", methods=["POST"], csrf=False)
     def login_new(self):
-        def run():
-            want_qr = read_json().get("qr", True) is not False  # a phone logging itself in needs none
-            self._guard()
+        def run(data):
+            want_qr = data.get("qr", True) is not False  # a phone logging itself in needs none
             secret = secrets.token_urlsafe(32)  # never the client's own value (no fixation)
             ip, agent = requester_info()
             ttl = settings.qr_ttl(request.env)
@@ -179,23 +198,19 @@ class MasterKeyController(http.Controller):
             run.cookie = (rec.public_id, secret, ttl)
             return {"rid": rec.public_id, "match_code": rec.match_code, "expires_in": ttl,
                     "approve_url": url, "qr_svg": qr_svg(url) if want_qr else None}
-        response = self._run(run)
+        response = self._answer(run)
         if response.status_code == 200:
             set_browser_cookie(response, *run.cookie)
         return response
 
     @http.route("/auth_masterkey/login/status", type="http", auth="public", methods=["POST"], csrf=False)
     def login_status(self):
-        def run():
-            data = read_json()
+        def run(data):
             rec = self._lookup(data, "login")
-            if not rec or not rec._belongs_to_browser(browser_secret(rec.public_id)):
+            if not rec:
                 raise errors.MalformedInput("Unknown or expired request.")
-            state = rec.state
-            if state in ("pending", "scanned") and rec.expires_at < http.request.env.cr.now().replace(tzinfo=None):
-                state = "expired"
-            return {"state": state}
-        return self._run(run)
+            return {"state": rec._status_for_browser(browser_secret(rec.public_id))}
+        return self._answer(run, guard=False)
 
     @http.route("/auth_masterkey/login/session", type="http", auth="public", methods=["POST"], csrf=False)
     def login_session(self, rid=None, redirect=None, **kw):
@@ -224,11 +239,7 @@ class MasterKeyController(http.Controller):
 
     @http.route("/auth_masterkey/phone/login/options", type="http", auth="public", methods=["POST"], csrf=False)
     def phone_login_options(self):
-        data = {}
-
-        def run():
-            data.update(read_json())
-            self._guard()
+        def run(data):
             enrolment = request.env["auth.masterkey.enrolment"]._find_active(data.get("enrolment"))
             if not enrolment:
                 raise errors.VerificationFailed("This phone is not enrolled (or was revoked) on this Odoo.")
@@ -241,14 +252,11 @@ class MasterKeyController(http.Controller):
             request.env["auth.masterkey.audit"]._record("qr_scanned", user=enrolment.user_id, method="masterkey",
                                                         req=rec, enrolment=enrolment)
             return options
-        return self._run(run, audit_event="qr_scanned", req_lookup=lambda: self._lookup(data, "login"))
+        return self._answer(run, purpose="login", audit_event="qr_scanned")
 
     @http.route("/auth_masterkey/phone/login/answer", type="http", auth="public", methods=["POST"], csrf=False)
     def phone_login_answer(self):
-        data = {}
-
-        def run():
-            data.update(read_json())
+        def run(data):
             rec = request.env["auth.masterkey.request"]._locked(data.get("rid"), "login")
             self._guard(rec.user_id.login if rec.user_id else None)
             approve = data.get("approve") is True
@@ -260,7 +268,7 @@ class MasterKeyController(http.Controller):
                 factors_required=rec.required_factors, factors_passed=rec.passed_factors, req=rec,
                 enrolment=rec.enrolment_id)
             return {"state": rec.state, "rotation": reply}
-        return self._run(run, audit_event="qr_answer", req_lookup=lambda: self._lookup(data, "login"))
+        return self._answer(run, purpose="login", audit_event="qr_answer", guard=False)  # guarded per login
 
     # -- enrolment ---------------------------------------------------------------------------
     @http.route("/auth_masterkey/enrol", type="http", auth="user", methods=["GET"], sitemap=False)
@@ -284,24 +292,19 @@ class MasterKeyController(http.Controller):
 
     @http.route("/auth_masterkey/enrol/status", type="http", auth="user", methods=["POST"], csrf=False)
     def enrol_status(self):
-        def run():
-            rec = self._lookup(read_json(), "enrol")
-            if not rec or rec.user_id != request.env.user or not rec._belongs_to_browser(browser_secret(rec.public_id)):
-                raise errors.MalformedInput("Unknown or expired request.")
+        def run(data):
+            rec = self._own_enrol_request(data)
             result = {"state": rec.state, "phone": rec.enrolment_id.name if rec.enrolment_id else None}
             if rec.state == "confirm":
                 result.update(code=rec.match_code, ip=rec.enrolment_id.enrolled_from_ip or "")
             return result
-        return self._run(run)
+        return self._answer(run, guard=False)
 
     @http.route("/auth_masterkey/enrol/confirm", type="http", auth="user", methods=["POST"], csrf=False)
     def enrol_confirm(self):
         """The computer that showed the QR code accepts (or rejects) the phone that answered."""
-        def run():
-            data = read_json()
-            rec = self._lookup(data, "enrol")
-            if not rec or rec.user_id != request.env.user or not rec._belongs_to_browser(browser_secret(rec.public_id)):
-                raise errors.MalformedInput("Unknown or expired request.")
+        def run(data):
+            rec = self._own_enrol_request(data)
             accept = data.get("accept") is True
             enrolment = rec._enrol_confirm(accept)
             request.env["auth.masterkey.audit"]._record(
@@ -309,7 +312,7 @@ class MasterKeyController(http.Controller):
                 result="success" if accept else "info", req=rec, enrolment=enrolment,
                 factors_passed=3 if enrolment.has_biometric else 2)
             return {"state": rec.state, "phone": enrolment.name}
-        return self._run(run)
+        return self._answer(run, guard=False)
 
     @http.route("/auth_masterkey/phone/enrol", type="http", auth="public", methods=["GET"], sitemap=False)
     def phone_enrol_page(self, **kw):
@@ -319,29 +322,21 @@ class MasterKeyController(http.Controller):
 
     @http.route("/auth_masterkey/phone/enrol/options", type="http", auth="public", methods=["POST"], csrf=False)
     def phone_enrol_options(self):
-        data = {}
-
-        def run():
-            data.update(read_json())
-            self._guard()
+        def run(data):
             rec = request.env["auth.masterkey.request"]._locked(data.get("rid"), "enrol")
             return rec._enrol_options(data.get("token"))
-        return self._run(run, audit_event="enrolment", req_lookup=lambda: self._lookup(data, "enrol"))
+        return self._answer(run, purpose="enrol", audit_event="enrolment")
 
     @http.route("/auth_masterkey/phone/enrol/finish", type="http", auth="public", methods=["POST"], csrf=False)
     def phone_enrol_finish(self):
-        data = {}
-
-        def run():
-            data.update(read_json())
-            self._guard()
+        def run(data):
             rec = request.env["auth.masterkey.request"]._locked(data.get("rid"), "enrol")
             enrolment = rec._enrol_finish(data.get("token"), data, request_origin(), request.httprequest.remote_addr)
             request.env["auth.masterkey.audit"]._record("enrolment_answered", user=rec.user_id, method="masterkey",
                                                         result="info", req=rec, enrolment=enrolment)
             return {"enrolment": enrolment.public_id, "label": enrolment.name, "user": rec.user_id.name,
                     "biometric": enrolment.has_biometric, "confirm_code": rec.match_code}
-        return self._run(run, audit_event="enrolment", req_lookup=lambda: self._lookup(data, "enrol"))
+        return self._answer(run, purpose="enrol", audit_event="enrolment")
 
 
 def _insecure_context():
@@ -387,4 +382,4 @@ class MasterKeyActivityController(http.Controller):
         state = Activity._state(identifier)
         idle_for = state[0] if state else 0
         return json_response({"timeout": timeout, "remaining": (timeout - idle_for) if timeout else None,
-                              "warning": 60})
+                              "warning": idle.WARNING_SECONDS})

@@ -3,8 +3,7 @@
 # Background traffic a web client makes by itself: never a sign that someone is there.
 BACKGROUND_PREFIXES = ("/web/assets", "/web/static", "/web/image", "/web/content", "/websocket", "/longpolling",
                        "/bus/", "/web/webclient/", "/web/bundle", "/odoo/static", "/web/session/")
-ACTIVITY_PING = "/auth_masterkey/activity"
-WARNING_SECONDS = 60
+WARNING_SECONDS = 60  # the web client warns this long before the logout
 
 
 def effective_timeout_seconds(global_minutes, group_minutes=None, in_group=False):
@@ -33,8 +32,3 @@ def is_page_load(method, path, route_type, fetch_mode=None):
         return fetch_mode == "navigate"
     return not path.startswith(BACKGROUND_PREFIXES)
 
-
-def remaining_seconds(last_activity_epoch, now_epoch, timeout_seconds):
-    if not timeout_seconds:
-        return None
-    return timeout_seconds - (now_epoch - last_activity_epoch)

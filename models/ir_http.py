@@ -37,15 +37,16 @@ class IrHttp(models.AbstractModel):
         identifier = request.session.sid[:42]
         uid = request.session.uid
         timeout = Activity._timeout_seconds(uid)
+        if not timeout:
+            return  # disabled (the default): no query and no write on every request
         state = Activity._state(identifier)
-        httpreq = request.httprequest
-        if timeout and state and (state[1] or state[0] > timeout):
+        if state and (state[1] or state[0] > timeout):
             cls._masterkey_end_session(identifier, uid, endpoint)
-        if timeout or state is None:
-            page_load = idle.is_page_load(httpreq.method, httpreq.path, endpoint.routing.get("type"),
-                                          httpreq.headers.get("Sec-Fetch-Mode"))
-            if state is None or page_load:
-                cls._masterkey_write(lambda e: e["auth.masterkey.session.activity"]._touch(identifier, uid))
+        httpreq = request.httprequest
+        page_load = idle.is_page_load(httpreq.method, httpreq.path, endpoint.routing.get("type"),
+                                      httpreq.headers.get("Sec-Fetch-Mode"))
+        if state is None or page_load:
+            cls._masterkey_write(lambda e: e["auth.masterkey.session.activity"]._touch(identifier, uid))
 
     @classmethod
     def _post_dispatch(cls, response):

@@ -197,8 +197,11 @@ class MasterKeyRequest(models.Model):
 
     # -- login: workstation side --------------------------------------------------------------
     def _status_for_browser(self, browser_secret):
+        """What the workstation that created the request may know: its state."""
         if not self._belongs_to_browser(browser_secret):
             raise errors.MalformedInput("Unknown or expired request.")
+        if self.state in ("pending", "scanned") and self.expires_at < fields.Datetime.now():
+            return "expired"
         return self.state
 
     @api.model

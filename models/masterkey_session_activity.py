@@ -11,7 +11,6 @@ import contextlib
 import logging
 import os
 import re
-import time
 
 from odoo import api, fields, models
 from odoo.http import root
@@ -135,7 +134,3 @@ class MasterKeySessionActivity(models.Model):
     def _gc(self):
         self.env.cr.execute("""DELETE FROM auth_masterkey_session_activity
                                 WHERE ended_at < (now() at time zone 'UTC') - interval '7 days'""")
-
-    @staticmethod
-    def _now():
-        return time.time()

@@ -25,8 +25,3 @@ def test_page_loads(method, path, kind, expected):
 def test_browser_says_what_a_navigation_is(mode, expected):
     assert idle.is_page_load("GET", "/web/manifest.webmanifest", "http", mode) is expected
 
-
-def test_remaining():
-    assert idle.remaining_seconds(100, 160, 300) == 240
-    assert idle.remaining_seconds(100, 500, 300) == -100
-    assert idle.remaining_seconds(100, 500, 0) is None
